@@ -1,0 +1,42 @@
+"""Where the local stack lives and listens. Everything is under .stack/ (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = Path(os.environ.get("PAYSTREAM_STACK_DIR", ROOT / ".stack"))
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Ports:
+    postgres: int = _port("PAYSTREAM_PG_PORT", 55432)
+    redis: int = _port("PAYSTREAM_REDIS_PORT", 56379)
+    kafka: int = _port("PAYSTREAM_KAFKA_PORT", 59092)
+    kafka_controller: int = _port("PAYSTREAM_KAFKA_CONTROLLER_PORT", 59093)
+    sandbox: int = _port("PAYSTREAM_SANDBOX_PORT", 8090)
+    payment: int = _port("PAYSTREAM_PAYMENT_PORT", 50051)
+    order: int = _port("PAYSTREAM_ORDER_PORT", 50052)
+    gateway: int = _port("PAYSTREAM_GATEWAY_PORT", 8080)
+
+
+PORTS = Ports()
+HOST = "127.0.0.1"
+
+PG_USER = "paystream"
+PG_PASSWORD = "paystream-dev"  # noqa: S105 - the local dev cluster's own password, loopback only
+PG_DATABASE = "paystream"
+
+KAFKA_VERSION = os.environ.get("PAYSTREAM_KAFKA_VERSION", "4.1.1")
+
+TOPICS = {
+    "payment.observations": 6,
+    "order.events": 6,
+    "payment.observations.dlq": 1,
+}

@@ -1,0 +1,3 @@
+"""What every paystream process shares: settings that fail loudly, JSON logs, metrics."""
+
+__all__: list[str] = []

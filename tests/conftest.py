@@ -1,0 +1,176 @@
+"""Fixtures for the real services: PostgreSQL, Redis and Kafka, from the environment.
+
+`./dev test` starts the local stack and exports DATABASE_URL, REDIS_URL and
+KAFKA_BOOTSTRAP_SERVERS. Each test gets its own database (a copy of a migrated template), its own
+Redis database number (flushed), and its own Kafka topics and consumer groups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import redis
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from order import migrate
+
+SERVICES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
+
+
+def _docker_answers() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    return subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0
+
+
+def _from_testcontainers(name: str) -> str:  # pragma: no cover - no Docker engine on these machines
+    pytest.fail(
+        f"{name} is not set. A Docker engine answers, but this project runs its services without "
+        'Docker: run `./dev up` and `eval "$(./dev env)"`, or use `./dev test`.'
+    )
+
+
+def service_url(name: str) -> str:
+    value = os.environ.get(name)
+    if value:
+        return value
+    if _docker_answers():
+        return _from_testcontainers(name)
+    pytest.fail(
+        f'{name} is not set: start the local stack with `./dev up` and `eval "$(./dev env)"`, '
+        "or run the suite with `./dev test`."
+    )
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(migrate.MIGRATIONS.glob("*")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@pytest.fixture(scope="session")
+def template_database() -> str:
+    """A database with every migration applied, copied for each test (created once per change)."""
+    base_url = service_url("DATABASE_URL")
+    name = f"paystream_template_{_migrations_digest()}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            lock_key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+            conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
+            try:
+                if (
+                    conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+                    is None
+                ):
+                    building = f"{name}_building"
+                    conn.execute(f'DROP DATABASE IF EXISTS "{building}"')
+                    conn.execute(f'CREATE DATABASE "{building}"')
+                    migrate.apply(_with_database(base_url, building))
+                    conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
+    return name
+
+
+@pytest.fixture
+def database_url(template_database: str) -> Iterator[str]:
+    """The URL of a fresh, migrated database that only this test uses."""
+    base_url = service_url("DATABASE_URL")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    yield _with_database(base_url, name)
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- Redis --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database number of this test's own (one per xdist worker), flushed before use."""
+    base = urlsplit(service_url("REDIS_URL"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    db = 1 + int(worker or 0) % 15
+    url = urlunsplit(base._replace(path=f"/{db}"))
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+        yield url
+        client.flushdb()
+    finally:
+        client.close()
+
+
+# --- Kafka --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    return service_url("KAFKA_BOOTSTRAP_SERVERS")
+
+
+class TopicFactory:
+    """Makes uniquely named topics for one test and deletes them afterwards."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._admin = AdminClient({"bootstrap.servers": bootstrap})
+        self._prefix = f"test-{uuid.uuid4().hex[:10]}"
+        self.created: list[str] = []
+
+    def __call__(self, logical_name: str, partitions: int = 3) -> str:
+        name = f"{self._prefix}.{logical_name}"
+        futures = self._admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1)],
+            operation_timeout=30,
+        )
+        futures[name].result()
+        self.created.append(name)
+        return name
+
+    def group(self, logical_name: str) -> str:
+        return f"{self._prefix}.{logical_name}"
+
+    def delete_all(self) -> None:
+        if self.created:
+            for future in self._admin.delete_topics(self.created, operation_timeout=30).values():
+                future.result()
+
+
+@pytest.fixture
+def kafka_topics(kafka_bootstrap: str) -> Iterator[TopicFactory]:
+    factory = TopicFactory(kafka_bootstrap)
+    yield factory
+    factory.delete_all()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test with its level (unit, integration, e2e) from the folder it lives in."""
+    for item in items:
+        level = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+        if level in {"unit", "integration", "e2e"}:
+            item.add_marker(getattr(pytest.mark, level))
