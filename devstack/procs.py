@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-
 # Children started by this process, kept so that they are waited for (not garbage-collected
 # while running) and reaped when stopped.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
