@@ -25,6 +25,9 @@ from order import migrate
 
 SERVICES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
+# Fixture plugins by area (one module each under tests/fixtures/).
+pytest_plugins: list[str] = []
+
 
 def _docker_answers() -> bool:
     docker = shutil.which("docker")
