@@ -1,0 +1,84 @@
+"""Building `PaymentObserved` records: the one format in which every producer reports a fact.
+
+The gateway (notifies), the reconciler (queries and closes) and CancelOrder all report through
+here, so that the same fact gets the same observation id whoever saw it: a notify delivered twice,
+or a notify and a query that both say "paid", are one fact, applied once by the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from paystream.events.v1 import events_pb2
+from paystream.payment.v1 import types_pb2
+
+MESSAGE_TYPE_PAYMENT_OBSERVED = b"paystream.events.v1.PaymentObserved"
+MESSAGE_TYPE_ORDER_EVENT = b"paystream.events.v1.OrderEvent"
+
+
+def timestamp(moment: datetime | None) -> Timestamp | None:
+    """An aware datetime as a protobuf Timestamp (None stays None)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: times are aware UTC everywhere")
+    stamp = Timestamp()
+    stamp.FromDatetime(moment.astimezone(UTC))
+    return stamp
+
+
+def from_timestamp(stamp: Timestamp) -> datetime | None:
+    """A protobuf Timestamp as an aware UTC datetime; the unset (zero) Timestamp is None."""
+    if stamp.seconds == 0 and stamp.nanos == 0:
+        return None
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def trade_observation_id(
+    out_trade_no: str,
+    trade_state: types_pb2.TradeState.ValueType,
+    transaction_id: str,
+    total_fee: int,
+    err_code: str = "",
+) -> str:
+    """Stable id of "WeChat says trade X is in state S" (independent of who observed it)."""
+    state = types_pb2.TradeState.Name(trade_state)
+    return _digest("trade", out_trade_no, state, transaction_id, str(total_fee), err_code)
+
+
+def refund_observation_id(
+    out_trade_no: str,
+    out_refund_no: str,
+    refund_status: types_pb2.RefundStatus.ValueType,
+    refund_fee: int,
+) -> str:
+    """Stable id of "WeChat says refund R of trade X is in status S"."""
+    status = types_pb2.RefundStatus.Name(refund_status)
+    return _digest("refund", out_trade_no, out_refund_no, status, str(refund_fee))
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def with_trade_id(observed: events_pb2.PaymentObserved) -> events_pb2.PaymentObserved:
+    """Fills observation_id from the record's own fields (trade or refund)."""
+    if observed.HasField("refund"):
+        observed.observation_id = refund_observation_id(
+            observed.out_trade_no,
+            observed.refund.out_refund_no,
+            observed.refund.refund_status,
+            observed.refund.refund_fee,
+        )
+    else:
+        observed.observation_id = trade_observation_id(
+            observed.out_trade_no,
+            observed.trade_state,
+            observed.transaction_id,
+            observed.total_fee,
+            observed.err_code,
+        )
+    return observed
