@@ -110,6 +110,10 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
+                # Clients behind a Kubernetes Service stick to one pod per connection; ageing
+                # connections out lets new replicas (HPA) take their share of the load.
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 30_000),
             ],
         )
         register(self.server)

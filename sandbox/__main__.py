@@ -1,5 +1,89 @@
-"""`python -m sandbox`: the WeChat Pay sandbox on 127.0.0.1:8090."""
+"""`python -m sandbox`: the WeChat Pay sandbox (HTTP 127.0.0.1:8090, HTTPS with client
+certificates 127.0.0.1:8091). The composition root: settings, TLS files, one notify client, the
+sandbox, two listeners."""
 
-import sys
+from __future__ import annotations
 
-sys.exit("sandbox: the WeChat Pay sandbox is not built yet (issue #3); refusing to start")
+import logging
+from datetime import UTC, datetime
+
+import httpx
+import structlog
+import uvloop
+
+from runtime import logs
+from runtime.settings import load
+from sandbox.app import plain_app, tls_app
+from sandbox.certificates import ensure_tls_files
+from sandbox.notifier import Notifier
+from sandbox.server import Listeners
+from sandbox.service import Sandbox
+from sandbox.settings import SandboxSettings
+from sandbox.wire import Merchant
+
+log = structlog.get_logger("sandbox")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def run(settings: SandboxSettings) -> None:
+    tls = ensure_tls_files(settings.state_dir, host=settings.host, mch_id=settings.mch_id)
+    merchant = Merchant(settings.appid, settings.mch_id, settings.api_key.get_secret_value())
+    in_flight = settings.notify_concurrency
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    async with httpx.AsyncClient(limits=limits, trust_env=False) as notify_http:
+        notifier = Notifier(
+            notify_http,
+            clock=_now,
+            time_scale=settings.notify_time_scale,
+            concurrency=in_flight,
+        )
+        sandbox = Sandbox(
+            merchant,
+            notifier,
+            _now,
+            refund_delay_seconds=settings.refund_delay_seconds,
+            refund_notify_url=settings.refund_notify_url,
+        )
+        listeners: Listeners | None = None
+
+        def ready() -> bool:
+            return listeners is not None and listeners.ready()
+
+        listeners = Listeners(
+            plain_app(sandbox, ready),
+            tls_app(sandbox),
+            host=settings.host,
+            port=settings.port,
+            tls_port=settings.tls_port,
+            tls=tls,
+        )
+        log.info(
+            "sandbox_starting",
+            http=f"http://{settings.host}:{settings.port}",
+            https=f"https://{settings.host}:{settings.tls_port}",
+            state_dir=str(settings.state_dir),
+            appid=settings.appid,
+            mch_id=settings.mch_id,
+            notify_time_scale=settings.notify_time_scale,
+        )
+        try:
+            await listeners.serve()
+        finally:
+            await notifier.cancel_all()
+    log.info("sandbox_stopped")
+
+
+def main() -> int:
+    settings = load(SandboxSettings, "sandbox")
+    logs.configure("sandbox", settings.log_level)
+    logs.register_secret(settings.api_key.get_secret_value())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # notify_attempt already says it all
+    uvloop.run(run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,7 +26,7 @@ from order import migrate
 SERVICES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
 # Fixture plugins by area (one module each under tests/fixtures/).
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.order", "tests.fixtures.sandbox"]
 
 
 def _docker_answers() -> bool:

@@ -11,12 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 NOT_BUILT_YET = [
-    ("payment", "issue #4"),
-    ("order.api", "issue #6"),
-    ("order.worker", "issue #6"),
     ("order.reconcile", "issue #7"),
-    ("callback_gateway", "issue #5"),
-    ("sandbox", "issue #3"),
 ]
 
 

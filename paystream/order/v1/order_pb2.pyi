@@ -65,6 +65,12 @@ class _OrderAnomalyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OrderAno
     """The order was closed, then WeChat reported it paid: it is PAID now (refund it or ship it)."""
     ORDER_ANOMALY_UNKNOWN_ORDER: _OrderAnomaly.ValueType  # 3
     """WeChat reported a payment for an order we do not have (kept as a record with this anomaly)."""
+    ORDER_ANOMALY_DOUBLE_PAYMENT: _OrderAnomaly.ValueType  # 4
+    """WeChat reported a second successful payment (another transaction_id) for a paid order."""
+    ORDER_ANOMALY_REFUND_MISMATCH: _OrderAnomaly.ValueType  # 5
+    """A refund that does not fit the order: on an unpaid order, above what was paid, or ABNORMAL
+    at WeChat (the money could not be returned).
+    """
 
 class OrderAnomaly(_OrderAnomaly, metaclass=_OrderAnomalyEnumTypeWrapper):
     """Something about an order that a person should look at. The status still says where the money is."""
@@ -77,6 +83,12 @@ ORDER_ANOMALY_PAID_AFTER_CLOSE: OrderAnomaly.ValueType  # 2
 """The order was closed, then WeChat reported it paid: it is PAID now (refund it or ship it)."""
 ORDER_ANOMALY_UNKNOWN_ORDER: OrderAnomaly.ValueType  # 3
 """WeChat reported a payment for an order we do not have (kept as a record with this anomaly)."""
+ORDER_ANOMALY_DOUBLE_PAYMENT: OrderAnomaly.ValueType  # 4
+"""WeChat reported a second successful payment (another transaction_id) for a paid order."""
+ORDER_ANOMALY_REFUND_MISMATCH: OrderAnomaly.ValueType  # 5
+"""A refund that does not fit the order: on an unpaid order, above what was paid, or ABNORMAL
+at WeChat (the money could not be returned).
+"""
 Global___OrderAnomaly: _TypeAlias = OrderAnomaly  # noqa: Y015
 
 class _CancelOutcome:

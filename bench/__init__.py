@@ -1,0 +1,1 @@
+"""Benchmarks: every stage measured against baselines run in the same script (BENCHMARKS.md)."""

@@ -1,0 +1,1 @@
+"""The baselines the stages are measured against, run as their own processes."""

@@ -1,0 +1,30 @@
+"""The gateway's configuration, from the environment, validated at start."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime.kafka import TOPIC_OBSERVATIONS
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    wechatpay_appid: str = Field(min_length=1)
+    wechatpay_mch_id: str = Field(min_length=1)
+    wechatpay_api_key: SecretStr = Field(min_length=32, max_length=32)
+    kafka_bootstrap_servers: str = Field(min_length=1)
+    kafka_topic_observations: str = TOPIC_OBSERVATIONS
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8080, ge=0, le=65535)
+    # WeChat's notifies are a few hundred bytes; anything near this is not WeChat.
+    gateway_max_body_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    # How long a client may take to send its body (slow-loris guard).
+    gateway_body_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    # The ack deadline: well inside the 5 s WeChat waits for an answer.
+    gateway_ack_timeout_seconds: float = Field(default=3.0, gt=0, le=4.5)
+    gateway_kafka_linger_ms: int = Field(default=1, ge=0, le=100)
+    # Seconds uvicorn lets in-flight requests finish after SIGTERM.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=60)
+    log_level: str = "INFO"

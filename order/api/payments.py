@@ -1,0 +1,95 @@
+"""PaymentService as CancelOrder needs it: close at WeChat, and what that says about the money.
+
+The error contract is in protos/paystream/payment/v1/payment.proto: NOT_FOUND means WeChat never
+saw the order (so it can be closed safely); FAILED_PRECONDITION with a PaidTrade detail means it
+is paid (ORDERPAID), with reason ORDERCLOSED that it is closed already.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from order.domain import PaymentUnavailableError
+from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
+
+PAID_STATES = (types_pb2.TRADE_STATE_SUCCESS, types_pb2.TRADE_STATE_REFUND)
+
+
+@dataclass(frozen=True)
+class ClosedAtWeChat:
+    """Closed now, closed before, or never created at WeChat: it can no longer be paid."""
+
+
+@dataclass(frozen=True)
+class PaidAtWeChat:
+    trade: payment_pb2.QueryStatusResponse
+
+
+class Payments:
+    def __init__(self, stub: payment_pb2_grpc.PaymentServiceAsyncStub) -> None:
+        self._stub = stub
+
+    async def close(self, order_id: str, timeout: float) -> ClosedAtWeChat | PaidAtWeChat:
+        try:
+            await self._stub.CloseOrder(
+                payment_pb2.CloseOrderRequest(out_trade_no=order_id), timeout=timeout
+            )
+        except grpc.aio.AioRpcError as error:
+            return await self._understand(order_id, error, timeout)
+        return ClosedAtWeChat()
+
+    async def _understand(
+        self, order_id: str, error: grpc.aio.AioRpcError, timeout: float
+    ) -> ClosedAtWeChat | PaidAtWeChat:
+        code = error.code()
+        if code == grpc.StatusCode.NOT_FOUND:
+            return ClosedAtWeChat()
+        if code != grpc.StatusCode.FAILED_PRECONDITION:
+            raise PaymentUnavailableError(
+                f"PaymentService.CloseOrder failed: {code.name} {error.details()}",
+                retryable=True,
+            )
+        status = _rich_status(error)
+        paid = payment_pb2.PaidTrade()
+        reason = ""
+        for detail in status.details if status else ():
+            if detail.Is(payment_pb2.PaidTrade.DESCRIPTOR):
+                detail.Unpack(paid)
+                return PaidAtWeChat(paid.trade)
+            info = error_details_pb2.ErrorInfo()
+            if detail.Is(info.DESCRIPTOR) and detail.Unpack(info):
+                reason = info.reason
+        if reason == "ORDERCLOSED":
+            return ClosedAtWeChat()
+        if reason == "ORDERPAID":
+            return await self._paid_trade(order_id, timeout)
+        raise PaymentUnavailableError(
+            f"PaymentService.CloseOrder refused: {error.details()}", retryable=False
+        )
+
+    async def _paid_trade(self, order_id: str, timeout: float) -> PaidAtWeChat:
+        """WeChat said paid without the trade: ask for it."""
+        try:
+            trade = await self._stub.QueryStatus(
+                payment_pb2.QueryStatusRequest(out_trade_no=order_id), timeout=timeout
+            )
+        except grpc.aio.AioRpcError as error:
+            raise PaymentUnavailableError(
+                f"PaymentService.QueryStatus failed: {error.code().name} {error.details()}"
+            ) from error
+        if trade.trade_state not in PAID_STATES:
+            raise PaymentUnavailableError("WeChat says paid, then not: try again")
+        return PaidAtWeChat(trade)
+
+
+def _rich_status(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:
+    try:
+        status: status_pb2.Status | None = rpc_status.from_call(cast(grpc.Call, error))
+    except ValueError:
+        return None
+    return status

@@ -1,0 +1,205 @@
+"""OrderService's use cases: create, read and cancel orders. No gRPC here (see servicer.py).
+
+The worker alone changes an order's status: CancelOrder closes the order at WeChat, reports
+what WeChat said as an observation (source CANCEL) on Kafka like any other, then waits a bounded
+time for the worker to apply it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from order.api import metrics
+from order.api.ids import new_order_id
+from order.api.payments import PaidAtWeChat, Payments
+from order.domain import (
+    FieldViolation,
+    InvalidRequestError,
+    NewOrder,
+    Order,
+    OrderConflictError,
+    OrderNotFoundError,
+    Status,
+    violations,
+)
+from order.store import REDIS_ERRORS, OrderStore, PendingIndex, Snapshots
+from order.wire import cancel_closed, cancel_paid
+from paystream.events.v1 import events_pb2
+from runtime.kafka import HEADER_MESSAGE_TYPE, AckingProducer
+from runtime.logs import get_logger
+from runtime.observations import MESSAGE_TYPE_PAYMENT_OBSERVED
+
+log = get_logger(__name__)
+
+DEFAULT_CALL_BUDGET_SECONDS = 30.0
+"""How long CancelOrder may take when the caller set no deadline."""
+DEADLINE_MARGIN_SECONDS = 0.05
+"""Kept free at the end of a call's deadline to answer in time."""
+APPLIED_POLL_SECONDS = 0.02
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CancelOutcome(StrEnum):
+    CLOSED = "CLOSED"
+    PAID = "PAID"
+    ALREADY_FINAL = "ALREADY_FINAL"
+
+
+@dataclass(frozen=True)
+class OrderPolicy:
+    payment_window: timedelta
+    first_check_delay: timedelta
+    cancel_wait_seconds: float
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    id: str
+    total_fee: int
+    description: str = ""
+    attach: str = ""
+    expire_time: datetime | None = None
+
+
+class ObservationReporter:
+    """Publishes PaymentObserved records to `payment.observations`, keyed by order id."""
+
+    def __init__(self, producer: AckingProducer, topic: str) -> None:
+        self._producer = producer
+        self._topic = topic
+
+    async def report(self, record: events_pb2.PaymentObserved, timeout: float) -> None:
+        await self._producer.send(
+            self._topic,
+            value=record.SerializeToString(),
+            key=record.out_trade_no.encode(),
+            headers={HEADER_MESSAGE_TYPE: MESSAGE_TYPE_PAYMENT_OBSERVED},
+            timeout=timeout,
+        )
+
+
+class OrderService:
+    def __init__(
+        self,
+        store: OrderStore,
+        snapshots: Snapshots,
+        index: PendingIndex,
+        payments: Payments,
+        reporter: ObservationReporter,
+        policy: OrderPolicy,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._snapshots = snapshots
+        self._index = index
+        self._payments = payments
+        self._reporter = reporter
+        self._policy = policy
+        self._clock = clock
+
+    async def create(self, request: CreateOrder) -> tuple[Order, bool]:
+        """The new PENDING order and True, or the existing one with the same amount and False."""
+        now = self._clock()
+        new = NewOrder(
+            id=request.id or new_order_id(now),
+            total_fee=request.total_fee,
+            description=request.description,
+            attach=request.attach,
+            expire_time=request.expire_time or now + self._policy.payment_window,
+        )
+        problems = violations(new, now)
+        if problems:
+            raise InvalidRequestError(problems)
+        order, created = await self._store.create(new, now)
+        if order.total_fee != new.total_fee:
+            raise OrderConflictError(order, new.total_fee)
+        await self._cache(order, first_check=now + self._policy.first_check_delay)
+        return order, created
+
+    async def get(self, order_id: str) -> Order:
+        _require_id(order_id)
+        try:
+            cached = await self._snapshots.get(order_id)
+        except REDIS_ERRORS as error:
+            self._redis_failed("get", error)
+            cached = None
+        if cached is not None:
+            return cached
+        order = await self._store.get(order_id)
+        if order is None:
+            raise OrderNotFoundError(order_id)
+        await self._cache(order)
+        return order
+
+    async def cancel(self, order_id: str, time_left: float | None) -> tuple[CancelOutcome, Order]:
+        _require_id(order_id)
+        budget = time_left if time_left is not None else DEFAULT_CALL_BUDGET_SECONDS
+        deadline = time.monotonic() + budget - DEADLINE_MARGIN_SECONDS
+        order = await self._store.get(order_id)
+        if order is None:
+            raise OrderNotFoundError(order_id)
+        if order.is_final:
+            metrics.CANCEL_OUTCOMES.labels(CancelOutcome.ALREADY_FINAL.value, "n/a").inc()
+            return CancelOutcome.ALREADY_FINAL, order
+
+        at_wechat = await self._payments.close(order_id, timeout=_left(deadline))
+        if isinstance(at_wechat, PaidAtWeChat):
+            outcome = CancelOutcome.PAID
+            record = cancel_paid(order_id, at_wechat.trade, self._clock())
+        else:
+            outcome = CancelOutcome.CLOSED
+            record = cancel_closed(order_id, self._clock())
+        await self._reporter.report(record, timeout=_left(deadline))
+        log.info("cancel reported", order_id=order_id, outcome=outcome.value)
+
+        wait_until = min(deadline, time.monotonic() + self._policy.cancel_wait_seconds)
+        order, applied = await self._applied(order, record.observation_id, wait_until)
+        if order.status in (Status.PAID, Status.REFUNDED, Status.PARTIALLY_REFUNDED):
+            outcome = CancelOutcome.PAID
+        metrics.CANCEL_OUTCOMES.labels(outcome.value, str(applied).lower()).inc()
+        return outcome, order
+
+    async def _applied(
+        self, order: Order, observation_id: str, wait_until: float
+    ) -> tuple[Order, bool]:
+        """The order once the worker applied the observation, or as it is when time is up."""
+        while True:
+            applied = await self._store.was_applied(observation_id)
+            if applied or time.monotonic() >= wait_until:
+                latest = await self._store.get(order.id)
+                return latest or order, applied
+            await asyncio.sleep(min(APPLIED_POLL_SECONDS, max(0.0, wait_until - time.monotonic())))
+
+    async def _cache(self, order: Order, first_check: datetime | None = None) -> None:
+        """Writes the snapshot (and, for a new pending order, its first check); Redis is
+        derived, so its failure is logged and counted, never raised."""
+        try:
+            await self._snapshots.put(order)
+            if first_check is not None and order.status is Status.PENDING:
+                await self._index.add(order.id, first_check.timestamp())
+        except REDIS_ERRORS as error:
+            self._redis_failed("cache", error)
+
+    @staticmethod
+    def _redis_failed(operation: str, error: BaseException) -> None:
+        metrics.REDIS_FAILURES.labels(operation).inc()
+        log.warning(
+            "redis unavailable; going on without it", operation=operation, error=repr(error)
+        )
+
+
+def _require_id(order_id: str) -> None:
+    if not order_id:
+        raise InvalidRequestError([FieldViolation("id", "is required")])
+
+
+def _left(deadline: float) -> float:
+    return max(0.001, deadline - time.monotonic())

@@ -1,0 +1,96 @@
+"""Checking requests before anything is sent to WeChat (its documented limits, reference §3)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_\-|*]{6,32}")
+OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,64}")
+MAX_DESCRIPTION_BYTES = 127
+MAX_ATTACH_BYTES = 127
+MAX_REASON_CHARS = 80
+
+
+@dataclass
+class Violations(Exception):  # noqa: N818 - collected, then raised as one INVALID_ARGUMENT
+    """Every problem with a request, by field (google.rpc.BadRequest field violations)."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, name: str, problem: str) -> None:
+        self.items.append((name, problem))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise self
+
+    def __str__(self) -> str:
+        return "; ".join(f"{name}: {problem}" for name, problem in self.items)
+
+
+def check_out_trade_no(found: Violations, value: str, name: str = "out_trade_no") -> None:
+    if not OUT_TRADE_NO.fullmatch(value):
+        found.add(name, "must be 6 to 32 of [0-9A-Za-z_-|*]")
+
+
+def check_fen(found: Violations, name: str, value: int) -> None:
+    if value < 1:
+        found.add(name, "must be at least 1 fen")
+
+
+def check_create_native(
+    out_trade_no: str,
+    total_fee: int,
+    description: str,
+    attach: str,
+    expire_time: datetime | None,
+    now: datetime,
+) -> None:
+    found = Violations()
+    check_out_trade_no(found, out_trade_no)
+    check_fen(found, "total_fee", total_fee)
+    if not description:
+        found.add("description", "is required (WeChat shows it on the payment page)")
+    elif len(description.encode()) > MAX_DESCRIPTION_BYTES:
+        found.add("description", f"must be at most {MAX_DESCRIPTION_BYTES} bytes of UTF-8")
+    if len(attach.encode()) > MAX_ATTACH_BYTES:
+        found.add("attach", f"must be at most {MAX_ATTACH_BYTES} bytes of UTF-8")
+    if expire_time is not None and expire_time <= now:
+        found.add("expire_time", "must be in the future")
+    found.raise_if_any()
+
+
+def check_refund(
+    out_trade_no: str, out_refund_no: str, total_fee: int, refund_fee: int, reason: str
+) -> None:
+    found = Violations()
+    check_out_trade_no(found, out_trade_no)
+    if not OUT_REFUND_NO.fullmatch(out_refund_no):
+        found.add("out_refund_no", "must be 1 to 64 of [0-9A-Za-z_-|*@]")
+    check_fen(found, "total_fee", total_fee)
+    check_fen(found, "refund_fee", refund_fee)
+    if refund_fee > total_fee >= 1:
+        found.add("refund_fee", "must not exceed total_fee")
+    if len(reason) > MAX_REASON_CHARS:
+        found.add("reason", f"must be at most {MAX_REASON_CHARS} characters")
+    found.raise_if_any()
+
+
+def check_order_reference(out_trade_no: str) -> None:
+    found = Violations()
+    check_out_trade_no(found, out_trade_no)
+    found.raise_if_any()
+
+
+def check_refund_query(out_trade_no: str, out_refund_no: str) -> None:
+    found = Violations()
+    if out_refund_no:
+        if not OUT_REFUND_NO.fullmatch(out_refund_no):
+            found.add("out_refund_no", "must be 1 to 64 of [0-9A-Za-z_-|*@]")
+    elif out_trade_no:
+        check_out_trade_no(found, out_trade_no)
+    else:
+        found.add("out_trade_no", "name the order (or out_refund_no the refund)")
+    found.raise_if_any()

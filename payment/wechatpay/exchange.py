@@ -1,0 +1,158 @@
+"""One signed request to WeChat Pay v2 and the checked answer (reference §1.1, §1.2, §8.2).
+
+An answer is accepted only when ``return_code=SUCCESS``, its signature verifies with the
+request's sign type, and ``result_code=SUCCESS``; every other outcome raises from
+:mod:`payment.wechatpay.errors`. Both shapes of protocol error are understood:
+``return_code=FAIL`` with a ``return_msg``, and ``result_code=FAIL`` with an ``err_code``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from payment.wechatpay import constants as c
+from payment.wechatpay import xml_codec
+from payment.wechatpay.config import WeChatPayConfig
+from payment.wechatpay.errors import (
+    ConfigurationError,
+    DeadlineExceededError,
+    ResponseFormatError,
+    ResponseSignatureError,
+    TlsVerificationError,
+    TransportError,
+    WeChatPayError,
+    error_for,
+)
+from payment.wechatpay.signing import SignType, sign, trim, verify
+
+__all__ = ["MAX_RESPONSE_BYTES", "Exchange", "check_answer", "code_from_return_msg"]
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+
+
+def code_from_return_msg(return_msg: str) -> str:
+    """The err_code a ``return_code=FAIL`` answer means, recovered from its text (§8.2)."""
+    for phrase, code in c.RETURN_MSG_CODES:
+        if phrase in return_msg:
+            return code
+    return c.RETURN_FAIL
+
+
+def check_answer(
+    fields: Mapping[str, str], api_key: str, sign_type: SignType, *, appid: str, mch_id: str
+) -> Mapping[str, str]:
+    """The answer's fields if it is a verified success, else the error it stands for."""
+    return_code = fields.get(c.RETURN_CODE)
+    if return_code == c.FAIL:
+        message = fields.get(c.RETURN_MSG, "")
+        raise error_for(code_from_return_msg(message), message)
+    if return_code != c.SUCCESS:
+        raise TransportError("UNPARSABLE_RESPONSE", "the answer has no return_code")
+    if not verify(fields, api_key, sign_type):
+        raise ResponseSignatureError("RESPONSE_SIGNATURE", "the answer's signature does not verify")
+    if fields.get("appid", appid) != appid or fields.get("mch_id", mch_id) != mch_id:
+        raise ResponseFormatError("RESPONSE_MERCHANT", "the answer names another appid or mch_id")
+    result_code = fields.get(c.RESULT_CODE)
+    if result_code == c.SUCCESS:
+        return fields
+    if result_code == c.FAIL:
+        raise error_for(fields.get(c.ERR_CODE) or c.RETURN_FAIL, fields.get(c.ERR_CODE_DES, ""))
+    raise ResponseFormatError("RESPONSE_FORMAT", "the answer has no result_code")
+
+
+def _transport_error(error: httpx.TransportError) -> WeChatPayError:
+    if isinstance(error, httpx.TimeoutException):
+        return TransportError("TIMEOUT", f"{type(error).__name__} talking to WeChat Pay")
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return TlsVerificationError("TLS_VERIFICATION", str(cause.verify_message))
+        if isinstance(cause, ssl.SSLError) and "CERTIFICATE" in str(cause.reason or "").upper():
+            return ConfigurationError("CLIENT_CERTIFICATE_REFUSED", str(cause.reason))
+        cause = cause.__cause__ or cause.__context__
+    return TransportError("CONNECTION", f"{type(error).__name__} talking to WeChat Pay")
+
+
+class Exchange:
+    """Signs, sends and checks one request; the retry loop calls it again on a RetryableError."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, config: WeChatPayConfig, nonce: Callable[[], str]
+    ) -> None:
+        self._http = http
+        self._config = config
+        self._nonce = nonce
+
+    def signed_body(self, fields: Mapping[str, str], sign_type: SignType) -> bytes:
+        """The request body: our identity, a fresh nonce, the sign type, and the signature."""
+        config = self._config
+        message = {
+            "appid": config.appid,
+            "mch_id": config.mch_id,
+            c.NONCE_STR: self._nonce(),
+            c.SIGN_TYPE: sign_type.value,
+            **{name: trim(value) for name, value in fields.items() if trim(value)},
+        }
+        message[c.SIGN] = sign(message, config.api_key.get_secret_value(), sign_type)
+        return xml_codec.encode(message)
+
+    async def call(
+        self, path: str, fields: Mapping[str, str], remaining: float | None
+    ) -> Mapping[str, str]:
+        config = self._config
+        sign_type = config.sign_type
+        body = self.signed_body(fields, sign_type)
+        try:
+            async with asyncio.timeout(remaining):
+                raw = await self._post(config.base_url + path, body, remaining)
+        except TimeoutError:
+            raise DeadlineExceededError(
+                "DEADLINE_EXCEEDED", f"no answer from {path} in time"
+            ) from None
+        try:
+            answer = xml_codec.parse(raw, max_bytes=MAX_RESPONSE_BYTES)
+        except xml_codec.XmlError as error:
+            raise TransportError("UNPARSABLE_RESPONSE", f"{path}: {error}") from None
+        return check_answer(
+            answer,
+            config.api_key.get_secret_value(),
+            sign_type,
+            appid=config.appid,
+            mch_id=config.mch_id,
+        )
+
+    async def _post(self, url: str, body: bytes, remaining: float | None) -> bytes:
+        config = self._config
+
+        def bound(seconds: float) -> float:
+            return seconds if remaining is None else max(0.001, min(seconds, remaining))
+
+        timeout = httpx.Timeout(
+            bound(config.read_timeout),
+            connect=bound(config.connect_timeout),
+            pool=bound(config.connect_timeout),
+        )
+        try:
+            async with self._http.stream("POST", url, content=body, timeout=timeout) as response:
+                if response.status_code >= 500 or response.status_code == 429:
+                    raise TransportError(
+                        f"HTTP_{response.status_code}", "WeChat Pay is unavailable"
+                    )
+                if response.status_code != 200:
+                    raise ConfigurationError(
+                        f"HTTP_{response.status_code}", f"unexpected HTTP status from {url}"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise TransportError("UNPARSABLE_RESPONSE", "the answer is too large")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.TransportError as error:
+            raise _transport_error(error) from None

@@ -1,0 +1,38 @@
+"""The HTTP client the WeChat Pay client runs on: pooled, TLS always verified, mutual TLS ready."""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+
+from payment.wechatpay.config import WeChatPayConfig
+
+__all__ = ["build_http_client", "build_ssl_context"]
+
+USER_AGENT = "paystream-wechatpay/1 (+httpx)"
+
+
+def build_ssl_context(config: WeChatPayConfig) -> ssl.SSLContext:
+    """Verifies the server against the system's CAs (plus ``ca_bundle_path``) and its host name,
+    and presents the merchant certificate when one is configured."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if config.ca_bundle_path is not None:
+        context.load_verify_locations(cafile=config.ca_bundle_path)
+    if config.client_cert_path is not None and config.client_key_path is not None:
+        context.load_cert_chain(config.client_cert_path, config.client_key_path)
+    return context
+
+
+def build_http_client(config: WeChatPayConfig, *, max_connections: int = 100) -> httpx.AsyncClient:
+    """One pooled client for the life of the process; the composition root owns and closes it."""
+    return httpx.AsyncClient(
+        verify=build_ssl_context(config),
+        timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        headers={"User-Agent": USER_AGENT, "Content-Type": "text/xml; charset=utf-8"},
+        follow_redirects=False,
+        trust_env=False,
+    )

@@ -1,0 +1,243 @@
+"""The control API under ``/sandbox/``: JSON for tests, the demo and the benchmarks.
+
+Pay orders as the customer would (with a delivery mode for the notify), read orders and every
+notify attempt, inject faults, reset. Documented in the README ("The WeChat Pay sandbox").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from payment.wechatpay.constants import CODE_URL_VALIDITY
+from sandbox.deliveries import Delivery
+from sandbox.failures import PayRefusedError
+from sandbox.faults import FaultSettings
+from sandbox.service import DeliveryOptions, Sandbox
+from sandbox.store import Order
+
+__all__ = ["control_routes", "order_json"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeliveryMode(_Strict):
+    delivery: Literal["normal", "drop"] = "normal"
+    """"drop": the order is paid at the sandbox but no notify is ever sent (a lost notify)."""
+    copies: int = Field(default=1, ge=1, le=64)
+    """Identical notifies delivered concurrently, each retried on its own."""
+    delay_ms: int = Field(default=0, ge=0, le=600_000)
+    probe_first: bool = False
+    """Send WeChat's wrong-signature probe first, then the real notify."""
+    omit_sign_type: bool = False
+    """Sign with HMAC-SHA256 and leave sign_type out."""
+    result: Literal["SUCCESS", "FAIL"] = "SUCCESS"
+    """FAIL: the payment fails; a result_code=FAIL notify is sent and the order stays unpaid."""
+
+    def options(self) -> DeliveryOptions:
+        return DeliveryOptions(
+            drop=self.delivery == "drop",
+            copies=self.copies,
+            delay_seconds=self.delay_ms / 1000,
+            probe_first=self.probe_first,
+            omit_sign_type=self.omit_sign_type,
+            succeeded=self.result == "SUCCESS",
+        )
+
+
+class PayRequest(DeliveryMode):
+    out_trade_no: str | None = None
+    code_url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_order(self) -> PayRequest:
+        if (self.out_trade_no is None) == (self.code_url is None):
+            raise ValueError("give exactly one of out_trade_no and code_url")
+        return self
+
+
+class BulkPayRequest(DeliveryMode):
+    out_trade_nos: list[str] = Field(min_length=1, max_length=100_000)
+
+
+class AgeRequest(_Strict):
+    seconds: float = Field(gt=0, le=400 * 86400)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    return {
+        "out_trade_no": order.out_trade_no,
+        "trade_state": order.state.value,
+        "total_fee": order.total_fee,
+        "body": order.body,
+        "attach": order.attach,
+        "sign_type": order.sign_type.value,
+        "notify_url": order.notify_url,
+        "code_url": order.code_url,
+        "prepay_id": order.prepay_id,
+        "code_url_expires_at": _time(order.code_issued_at + CODE_URL_VALIDITY),
+        "time_expire": _time(order.time_expire),
+        "created_at": _time(order.created_at),
+        "transaction_id": order.transaction_id,
+        "time_end": _time(order.time_end),
+        "refunded_fee": order.refunded_fee,
+        "refunds": [
+            {
+                "out_refund_no": r.out_refund_no,
+                "refund_id": r.refund_id,
+                "refund_fee": r.refund_fee,
+                "status": r.status.value,
+                "success_time": _time(r.success_time),
+            }
+            for r in order.refunds
+        ],
+    }
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def _invalid(error: ValidationError | ValueError) -> JSONResponse:
+    detail = (
+        error.errors(include_url=False, include_context=False)
+        if isinstance(error, ValidationError)
+        else str(error)
+    )
+    return JSONResponse({"error": "INVALID_REQUEST", "detail": detail}, status_code=422)
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+def _deliveries_json(deliveries: list[Delivery], include_body: bool = False) -> list[Any]:
+    return [d.as_json(include_body=include_body) for d in deliveries]
+
+
+def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
+    async def health(_: Request) -> Response:
+        if not ready():
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def pay(request: Request) -> Response:
+        try:
+            body = PayRequest.model_validate(await _json(request))
+        except ValidationError as error:
+            return _invalid(error)
+        try:
+            order = sandbox.trades.find(out_trade_no=body.out_trade_no, code_url=body.code_url)
+            deliveries = sandbox.pay(order, body.options())
+        except PayRefusedError as refused:
+            status = 404 if refused.code == "ORDER_NOT_FOUND" else 409
+            return _error(status, refused.code, refused.message)
+        return JSONResponse({"order": order_json(order), "deliveries": [d.id for d in deliveries]})
+
+    async def pay_bulk(request: Request) -> Response:
+        try:
+            body = BulkPayRequest.model_validate(await _json(request))
+        except ValidationError as error:
+            return _invalid(error)
+        options = body.options()
+        paid: list[str] = []
+        refused: list[dict[str, str]] = []
+        for out_trade_no in body.out_trade_nos:
+            try:
+                sandbox.pay(sandbox.trades.find(out_trade_no=out_trade_no, code_url=None), options)
+            except PayRefusedError as error:
+                refused.append({"out_trade_no": out_trade_no, "error": error.code})
+            else:
+                paid.append(out_trade_no)
+        return JSONResponse({"paid": paid, "refused": refused})
+
+    def _order(request: Request) -> Order | None:
+        return sandbox.store.orders.get(request.path_params["out_trade_no"])
+
+    async def get_order(request: Request) -> Response:
+        order = _order(request)
+        if order is None:
+            return _error(404, "ORDER_NOT_FOUND", "no such out_trade_no")
+        return JSONResponse(order_json(order))
+
+    async def find_order(request: Request) -> Response:
+        code_url = request.query_params.get("code_url", "")
+        order = sandbox.store.by_code_url.get(code_url)
+        if order is None:
+            return _error(404, "ORDER_NOT_FOUND", "no order has this code_url")
+        return JSONResponse(order_json(order))
+
+    async def age_order(request: Request) -> Response:
+        order = _order(request)
+        if order is None:
+            return _error(404, "ORDER_NOT_FOUND", "no such out_trade_no")
+        try:
+            body = AgeRequest.model_validate(await _json(request))
+        except ValidationError as error:
+            return _invalid(error)
+        sandbox.trades.age(order, body.seconds)
+        return JSONResponse(order_json(order))
+
+    async def order_deliveries(request: Request) -> Response:
+        include_body = request.query_params.get("include_body") == "true"
+        deliveries = sandbox.deliveries.of_order(request.path_params["out_trade_no"])
+        return JSONResponse({"deliveries": _deliveries_json(deliveries, include_body)})
+
+    async def all_deliveries(request: Request) -> Response:
+        query = request.query_params
+        try:
+            after = int(query.get("after", "0"))
+            limit = max(1, min(int(query.get("limit", "100")), 1000))
+        except ValueError as error:
+            return _invalid(error)
+        page = sandbox.deliveries.page(
+            after=after, limit=limit, state=query.get("state"), kind=query.get("kind")
+        )
+        next_after = page[-1].id if len(page) == limit else None
+        return JSONResponse({"deliveries": _deliveries_json(page), "next_after": next_after})
+
+    async def delivery_summary(_: Request) -> Response:
+        return JSONResponse(sandbox.deliveries.summary())
+
+    async def faults(request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                sandbox.faults.configure(FaultSettings.model_validate(await _json(request)))
+            except ValidationError as error:
+                return _invalid(error)
+        elif request.method == "DELETE":
+            sandbox.faults.reset()
+        return JSONResponse(sandbox.faults.settings.model_dump())
+
+    async def reset(_: Request) -> Response:
+        await sandbox.reset()
+        return JSONResponse({"status": "reset"})
+
+    return [
+        Route("/sandbox/health", health, methods=["GET"]),
+        Route("/sandbox/pay", pay, methods=["POST"]),
+        Route("/sandbox/pay/bulk", pay_bulk, methods=["POST"]),
+        Route("/sandbox/orders", find_order, methods=["GET"]),
+        Route("/sandbox/orders/{out_trade_no}", get_order, methods=["GET"]),
+        Route("/sandbox/orders/{out_trade_no}/age", age_order, methods=["POST"]),
+        Route("/sandbox/orders/{out_trade_no}/deliveries", order_deliveries, methods=["GET"]),
+        Route("/sandbox/deliveries", all_deliveries, methods=["GET"]),
+        Route("/sandbox/deliveries/summary", delivery_summary, methods=["GET"]),
+        Route("/sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),
+        Route("/sandbox/reset", reset, methods=["POST"]),
+    ]

@@ -1,0 +1,41 @@
+"""The sandbox's settings, from ``SANDBOX_*`` environment variables, validated at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sandbox import credentials
+
+
+class SandboxSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SANDBOX_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=1, le=65535)
+    """Plain HTTP: the WeChat API paths, the control API and the phone page."""
+    tls_port: int = Field(default=8091, ge=1, le=65535)
+    """HTTPS with client certificates required: the WeChat API paths, like /secapi/."""
+    state_dir: Path = Path(".stack/sandbox")
+    """Where the generated CA, server certificate and merchant certificate live."""
+    notify_time_scale: float = Field(default=1.0, gt=0, le=1000)
+    """Scales the notify schedule and refund processing (0.001 turns 15 s into 15 ms)."""
+    notify_concurrency: int = Field(default=16, ge=1, le=1024)
+    """Notify POSTs in flight at once (httpx's pool gets slower, not faster, with many more)."""
+    refund_delay_seconds: float = Field(default=10.0, ge=0)
+    """How long a refund stays PROCESSING before SUCCESS (scaled by notify_time_scale)."""
+    refund_notify_url: str | None = None
+    """The refund notify URL "set on the merchant platform": used when a refund names none."""
+    appid: str = credentials.APPID
+    mch_id: str = credentials.MCH_ID
+    api_key: SecretStr = SecretStr(credentials.API_KEY)
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+
+    @field_validator("api_key")
+    @classmethod
+    def _thirty_two_characters(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) != 32:
+            raise ValueError("a v2 API key is 32 characters")
+        return value

@@ -1,0 +1,116 @@
+"""The WeChat Pay v2 endpoints: what a merchant's server calls (reference §1.3-§1.7).
+
+Served twice: on the plain listener, where ``/secapi/pay/refund`` answers NOAUTH because no
+client certificate can have been presented; and on the TLS listener, which only lets clients
+with the merchant certificate connect at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from payment.wechatpay import constants as c
+from sandbox import wire
+from sandbox.failures import BusinessFailError, ReturnFailError
+from sandbox.refunds import refund_fields
+from sandbox.service import Sandbox
+
+__all__ = ["wechat_routes"]
+
+XML = "text/xml; charset=utf-8"
+_UNAVAILABLE_PAGE = b"<html><body><h1>%d</h1>Service temporarily unavailable</body></html>"
+
+Handler = Callable[[Sandbox, wire.SignedRequest], Mapping[str, str]]
+
+
+def _unified_order(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str, str]:
+    return sandbox.trades.unified_order(request.fields, request.sign_type, sandbox.clock())
+
+
+def _order_query(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str, str]:
+    return sandbox.trades.order_query(request.fields)
+
+
+def _close_order(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str, str]:
+    return sandbox.trades.close_order(request.fields)
+
+
+def _refund(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str, str]:
+    return refund_fields(sandbox.refund(request.fields))
+
+
+def _refund_without_certificate(
+    _sandbox: Sandbox, _request: wire.SignedRequest
+) -> Mapping[str, str]:
+    raise BusinessFailError(c.NOAUTH, "请使用商户API证书通过双向TLS调用/secapi接口")
+
+
+def _refund_query(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str, str]:
+    return sandbox.refunds.refund_query(request.fields)
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > wire.MAX_REQUEST_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        faults = sandbox.faults
+        if faults.latency_seconds:
+            await asyncio.sleep(faults.latency_seconds)
+        status = faults.http_5xx()
+        if status is not None:
+            return Response(_UNAVAILABLE_PAGE % status, status_code=status, media_type="text/html")
+        if request.method != "POST":
+            return Response(wire.return_fail_answer("请使用post方法"), media_type=XML)
+        body = await _read_capped(request)
+        try:
+            if body is None:
+                raise ReturnFailError("XML格式错误")
+            signed = wire.read_request(body, sandbox.merchant)
+        except ReturnFailError as fail:
+            return Response(wire.return_fail_answer(fail.return_msg), media_type=XML)
+        merchant, sign_type, ids = sandbox.merchant, signed.sign_type, sandbox.ids
+        if faults.systemerror():
+            answer = wire.business_fail_answer(
+                merchant, sign_type, c.SYSTEMERROR, "系统繁忙，请用相同参数重新调用", ids
+            )
+            return Response(answer, media_type=XML)
+        try:
+            business = handler(sandbox, signed)
+        except ReturnFailError as fail:
+            return Response(wire.return_fail_answer(fail.return_msg), media_type=XML)
+        except BusinessFailError as fail:
+            answer = wire.business_fail_answer(
+                merchant, sign_type, fail.err_code, fail.err_code_des, ids
+            )
+            return Response(answer, media_type=XML)
+        return Response(wire.success_answer(merchant, sign_type, business, ids), media_type=XML)
+
+    return endpoint
+
+
+def wechat_routes(sandbox: Sandbox, *, mutual_tls: bool) -> list[Route]:
+    refund = _refund if mutual_tls else _refund_without_certificate
+    table: list[tuple[str, Handler]] = [
+        (c.PATH_UNIFIED_ORDER, _unified_order),
+        (c.PATH_ORDER_QUERY, _order_query),
+        (c.PATH_CLOSE_ORDER, _close_order),
+        (c.PATH_REFUND, refund),
+        (c.PATH_REFUND_QUERY, _refund_query),
+    ]
+    return [
+        Route(path, _endpoint(sandbox, handler), methods=["GET", "POST"]) for path, handler in table
+    ]

@@ -1,0 +1,136 @@
+"""The real processes: `python -m order.api` serves OrderService with health and metrics and
+stops cleanly on SIGTERM; so does `python -m order.worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from order.api.bootstrap import SERVICE_NAME
+from order.domain import Status
+from paystream.order.v1 import order_pb2, order_pb2_grpc
+from tests.fixtures.order import (
+    FakePayments,
+    OrderTopics,
+    eventually,
+    insert_order,
+    load_order,
+    observed,
+    produce,
+)
+from tests.private_stack import free_port
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _read(log: Path) -> str:
+    return log.read_text()
+
+
+async def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(process.wait, 30) == 0, _read(log)
+
+
+async def test_order_api_serves_reports_health_and_metrics_and_stops_on_sigterm(
+    database_url: str,
+    redis_url: str,
+    kafka_bootstrap: str,
+    order_topics: OrderTopics,
+    fake_payments: FakePayments,
+    tmp_path: Path,
+) -> None:
+    port, metrics_port = free_port(), free_port()
+    log = tmp_path / "api.log"
+    process = _spawn(
+        "order.api",
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "KAFKA_TOPIC_OBSERVATIONS": order_topics.observations,
+            "PAYMENT_GRPC_TARGET": fake_payments.target,
+            "ORDER_GRPC_PORT": str(port),
+            "ORDER_METRICS_PORT": str(metrics_port),
+        },
+        log,
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+
+            async def serving() -> bool:
+                try:
+                    answer = await health.Check(
+                        health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=1
+                    )
+                except grpc.aio.AioRpcError:
+                    return False
+                return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
+
+            await eventually(serving, 30, 0.2)
+            stub = order_pb2_grpc.OrderServiceStub(channel)
+            created = await stub.CreateOrder(order_pb2.CreateOrderRequest(total_fee=42))
+            assert created.created
+        scraped = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read()
+        )
+        assert b"/paystream.order.v1.OrderService/CreateOrder" in scraped
+    finally:
+        await _stop(process, log)
+    assert '"order.api"' in _read(log)
+
+
+async def test_order_worker_applies_serves_metrics_and_stops_on_sigterm(
+    database_url: str,
+    redis_url: str,
+    kafka_bootstrap: str,
+    order_topics: OrderTopics,
+    tmp_path: Path,
+) -> None:
+    order_id = insert_order(database_url, total_fee=5)
+    metrics_port = free_port()
+    log = tmp_path / "worker.log"
+    process = _spawn(
+        "order.worker",
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "KAFKA_TOPIC_OBSERVATIONS": order_topics.observations,
+            "KAFKA_TOPIC_ORDER_EVENTS": order_topics.events,
+            "KAFKA_TOPIC_DLQ": order_topics.dlq,
+            "KAFKA_CONSUMER_GROUP": order_topics.group,
+            "WORKER_METRICS_PORT": str(metrics_port),
+        },
+        log,
+    )
+    try:
+        produce(kafka_bootstrap, order_topics.observations, [observed(order_id, total_fee=5)])
+        await eventually(lambda: load_order(database_url, order_id).status is Status.PAID, 30)  # type: ignore[union-attr]
+        scraped = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read()
+        )
+        assert b'paystream_order_worker_observations_total{outcome="APPLIED"} 1.0' in scraped
+    finally:
+        await _stop(process, log)

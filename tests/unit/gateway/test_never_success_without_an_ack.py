@@ -1,0 +1,78 @@
+"""Whatever goes wrong on the way to Kafka, the answer is FAIL: never SUCCESS without an ack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+import pytest
+
+from callback_gateway.__main__ import bootstrap
+from runtime.kafka import (
+    AckingProducer,
+    Delivered,
+    DeliveryTimeoutError,
+    ProduceError,
+    QueueFullError,
+)
+from tests.fixtures.gateway import gateway_settings, notify_fields, signed_body
+
+
+class FakeProducer(AckingProducer):
+    """Answers send() with a fixed outcome; never touches a broker."""
+
+    def __init__(self, outcome: Exception | None) -> None:  # no super(): no librdkafka here
+        self.outcome = outcome
+        self.sent: list[bytes] = []
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        headers: Mapping[str, bytes] | None = None,
+        timeout: float = 30.0,
+    ) -> Delivered:
+        if self.outcome is not None:
+            raise self.outcome
+        self.sent.append(value)
+        return Delivered(topic, 0, len(self.sent) - 1)
+
+    def reachable(self, timeout: float = 1.0) -> bool:
+        return self.outcome is None
+
+    def close(self, timeout: float = 10.0) -> int:
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        (QueueFullError("queue full"), 503),
+        (DeliveryTimeoutError("no report"), 503),
+        (ProduceError("Broker: Not enough in-sync replicas"), 503),
+        (None, 200),
+    ],
+)
+async def test_answer_follows_the_delivery_report(outcome: Exception | None, status: int) -> None:
+    producer = FakeProducer(outcome)
+    app = bootstrap(gateway_settings("unused:9092", "t"), make_producer=lambda: producer)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            answer = await client.post("/wechatpay/v2/notify", content=signed_body(notify_fields()))
+            ready = await client.get("/readyz")
+    assert answer.status_code == status
+    assert (b"SUCCESS" in answer.content) == (outcome is None)
+    assert len(producer.sent) == (1 if outcome is None else 0)
+    assert ready.status_code == (200 if outcome is None else 503)
+
+
+async def test_get_on_a_notify_endpoint_is_refused() -> None:
+    app = bootstrap(gateway_settings("unused:9092", "t"), make_producer=lambda: FakeProducer(None))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            answer = await client.get("/wechatpay/v2/notify")
+    assert answer.status_code == 405
+    assert b"FAIL" in answer.content
