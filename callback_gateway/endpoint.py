@@ -16,7 +16,7 @@ from callback_gateway.protocol import NotifyProtocol, Rejection, Reply
 from paystream.events.v1 import events_pb2
 from runtime.kafka import AckingProducer, DeliveryTimeoutError, ProduceError, QueueFullError
 from runtime.logs import get_logger
-from runtime.observations import MESSAGE_TYPE_PAYMENT_OBSERVED
+from runtime.observations import publish
 
 log = get_logger("callback_gateway.notify")
 
@@ -52,9 +52,7 @@ class NotifyEndpoint:
                 try:
                     observed = await self._accept(scope, receive)
                     out_trade_no = observed.out_trade_no
-                    await self._publish(
-                        out_trade_no, observed.SerializeToString(), observed.observation_id
-                    )
+                    await self._publish(observed)
                     reply, outcome = self._protocol.success(), "accepted"
                 except Rejection as rejection:
                     reply, outcome = self._reject(rejection), "rejected"
@@ -85,19 +83,10 @@ class NotifyEndpoint:
             raise Rejection("body_timeout", 408, "body not received in time") from error
         return self._protocol.accept(body, headers)
 
-    async def _publish(self, key: str, value: bytes, observation_id: str) -> None:
+    async def _publish(self, observed: events_pb2.PaymentObserved) -> None:
         started = time.perf_counter()
         try:
-            await self._producer().send(
-                self._topic,
-                value=value,
-                key=key.encode(),
-                headers={
-                    "message-type": MESSAGE_TYPE_PAYMENT_OBSERVED,
-                    "observation-id": observation_id.encode(),
-                },
-                timeout=self._ack_timeout,
-            )
+            await publish(self._producer(), self._topic, observed, self._ack_timeout)
         except QueueFullError as error:
             raise Rejection("kafka_queue_full", 503, "busy, retry later") from error
         except DeliveryTimeoutError as error:

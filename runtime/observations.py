@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from paystream.events.v1 import events_pb2
 from paystream.payment.v1 import types_pb2
+from runtime.kafka import HEADER_MESSAGE_TYPE, AckingProducer, Delivered
 
 MESSAGE_TYPE_PAYMENT_OBSERVED = b"paystream.events.v1.PaymentObserved"
 MESSAGE_TYPE_ORDER_EVENT = b"paystream.events.v1.OrderEvent"
@@ -82,3 +83,20 @@ def with_trade_id(observed: events_pb2.PaymentObserved) -> events_pb2.PaymentObs
             observed.err_code,
         )
     return observed
+
+
+async def publish(
+    producer: AckingProducer, topic: str, record: events_pb2.PaymentObserved, timeout: float
+) -> Delivered:
+    """Produces the record keyed by out_trade_no (so one order's facts stay in order) and returns
+    once the broker acknowledged it; raises runtime.kafka.ProduceError otherwise."""
+    return await producer.send(
+        topic,
+        value=record.SerializeToString(),
+        key=record.out_trade_no.encode(),
+        headers={
+            HEADER_MESSAGE_TYPE: MESSAGE_TYPE_PAYMENT_OBSERVED,
+            "observation-id": record.observation_id.encode(),
+        },
+        timeout=timeout,
+    )

@@ -26,7 +26,11 @@ from order import migrate
 SERVICES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
 # Fixture plugins by area (one module each under tests/fixtures/).
-pytest_plugins: list[str] = ["tests.fixtures.order", "tests.fixtures.sandbox"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.sandbox",  # before the plugins that import it
+    "tests.fixtures.order",
+    "tests.fixtures.payment",
+]
 
 
 def _docker_answers() -> bool:

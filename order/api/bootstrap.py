@@ -14,10 +14,10 @@ import grpc
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-from order.api.payments import Payments
 from order.api.service import ObservationReporter, OrderPolicy, OrderService, utc_now
 from order.api.servicer import OrderServicer
 from order.api.settings import ApiSettings
+from order.payments import Payments
 from order.store import OrderStore, PendingIndex, Snapshots, redis_client
 from paystream.order.v1 import order_pb2, order_pb2_grpc
 from paystream.payment.v1 import payment_pb2_grpc

@@ -16,7 +16,6 @@ from enum import StrEnum
 
 from order.api import metrics
 from order.api.ids import new_order_id
-from order.api.payments import PaidAtWeChat, Payments
 from order.domain import (
     FieldViolation,
     InvalidRequestError,
@@ -27,12 +26,13 @@ from order.domain import (
     Status,
     violations,
 )
+from order.payments import PaidAtWeChat, Payments
 from order.store import REDIS_ERRORS, OrderStore, PendingIndex, Snapshots
-from order.wire import cancel_closed, cancel_paid
+from order.wire import closed_report, paid_report
 from paystream.events.v1 import events_pb2
-from runtime.kafka import HEADER_MESSAGE_TYPE, AckingProducer
+from runtime.kafka import AckingProducer
 from runtime.logs import get_logger
-from runtime.observations import MESSAGE_TYPE_PAYMENT_OBSERVED
+from runtime.observations import publish
 
 log = get_logger(__name__)
 
@@ -77,13 +77,7 @@ class ObservationReporter:
         self._topic = topic
 
     async def report(self, record: events_pb2.PaymentObserved, timeout: float) -> None:
-        await self._producer.send(
-            self._topic,
-            value=record.SerializeToString(),
-            key=record.out_trade_no.encode(),
-            headers={HEADER_MESSAGE_TYPE: MESSAGE_TYPE_PAYMENT_OBSERVED},
-            timeout=timeout,
-        )
+        await publish(self._producer, self._topic, record, timeout)
 
 
 class OrderService:
@@ -153,10 +147,10 @@ class OrderService:
         at_wechat = await self._payments.close(order_id, timeout=_left(deadline))
         if isinstance(at_wechat, PaidAtWeChat):
             outcome = CancelOutcome.PAID
-            record = cancel_paid(order_id, at_wechat.trade, self._clock())
+            record = paid_report(order_id, at_wechat.trade, self._clock())
         else:
             outcome = CancelOutcome.CLOSED
-            record = cancel_closed(order_id, self._clock())
+            record = closed_report(order_id, self._clock())
         await self._reporter.report(record, timeout=_left(deadline))
         log.info("cancel reported", order_id=order_id, outcome=outcome.value)
 

@@ -10,6 +10,7 @@ from order.store.pending_orders import (
     all_pending,
     page_by_expiry,
     page_by_id,
+    pending_among,
 )
 from order.store.redis_client import REDIS_ERRORS, redis_client
 from order.store.snapshots import Snapshots, snapshot_key
@@ -31,6 +32,7 @@ __all__ = [
     "apply_batch",
     "page_by_expiry",
     "page_by_id",
+    "pending_among",
     "redis_client",
     "snapshot_key",
 ]

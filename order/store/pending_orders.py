@@ -19,6 +19,9 @@ BY_EXPIRY = """
     WHERE status = 'PENDING' AND (expire_at, id) > (%s, %s)
     ORDER BY expire_at, id LIMIT %s
 """
+BY_IDS = """
+    SELECT id, expire_at, created_at FROM orders WHERE status = 'PENDING' AND id = ANY(%s)
+"""
 EARLIEST = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
 
 
@@ -33,6 +36,12 @@ async def page_by_id(conn: AsyncConnection, after_id: str, limit: int) -> list[P
     """Pending orders with an id greater than `after_id` ("" for the first page), by id."""
     cursor = await conn.execute(BY_ID, (after_id, limit))
     return [PendingOrder(*row) for row in await cursor.fetchall()]
+
+
+async def pending_among(conn: AsyncConnection, ids: list[str]) -> dict[str, PendingOrder]:
+    """Which of these orders are still PENDING (one indexed query for a batch of ids)."""
+    cursor = await conn.execute(BY_IDS, (ids,))
+    return {row[0]: PendingOrder(*row) for row in await cursor.fetchall()}
 
 
 async def page_by_expiry(

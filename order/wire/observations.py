@@ -120,10 +120,14 @@ def _header(headers: Headers, name: str) -> bytes | None:
     return None
 
 
-def cancel_closed(order_id: str, observed_time: datetime) -> events_pb2.PaymentObserved:
-    """CancelOrder's report that WeChat closed the order (or never saw it)."""
+def closed_report(
+    order_id: str,
+    observed_time: datetime,
+    source: events_pb2.ObservationSource.ValueType = events_pb2.OBSERVATION_SOURCE_CANCEL,
+) -> events_pb2.PaymentObserved:
+    """The report that WeChat closed the order (or never saw it, so it can never be paid)."""
     record = events_pb2.PaymentObserved(
-        source=events_pb2.OBSERVATION_SOURCE_CANCEL,
+        source=source,
         out_trade_no=order_id,
         trade_state=TRADE_STATES_PB[TradeState.CLOSED],
         observed_time=timestamp(observed_time),
@@ -131,23 +135,40 @@ def cancel_closed(order_id: str, observed_time: datetime) -> events_pb2.PaymentO
     return with_trade_id(record)
 
 
-def cancel_paid(
-    order_id: str, trade: payment_pb2.QueryStatusResponse, observed_time: datetime
+def trade_report(
+    order_id: str,
+    trade: payment_pb2.QueryStatusResponse,
+    observed_time: datetime,
+    source: events_pb2.ObservationSource.ValueType,
 ) -> events_pb2.PaymentObserved:
-    """CancelOrder's report that WeChat says the order is paid, with the trade it reported."""
-    paid_state = TRADE_STATES.get(trade.trade_state, TradeState.SUCCESS)
-    if paid_state is not TradeState.REFUND:
-        paid_state = TradeState.SUCCESS
+    """The report of what WeChat's query said about the trade, as it said it."""
     record = events_pb2.PaymentObserved(
-        source=events_pb2.OBSERVATION_SOURCE_CANCEL,
+        source=source,
         out_trade_no=order_id,
         transaction_id=trade.transaction_id,
-        trade_state=TRADE_STATES_PB[paid_state],
+        trade_state=trade.trade_state,
         total_fee=trade.total_fee,
         cash_fee=trade.cash_fee,
         attach=trade.attach,
         observed_time=timestamp(observed_time),
+        raw_payload=trade.SerializeToString(),
+        raw_payload_format="paystream.payment.v1.QueryStatusResponse",
     )
     if trade.HasField("success_time"):
         record.success_time.CopyFrom(trade.success_time)
     return with_trade_id(record)
+
+
+def paid_report(
+    order_id: str,
+    trade: payment_pb2.QueryStatusResponse,
+    observed_time: datetime,
+    source: events_pb2.ObservationSource.ValueType = events_pb2.OBSERVATION_SOURCE_CANCEL,
+) -> events_pb2.PaymentObserved:
+    """The report that WeChat refused to close the order because it is paid: a SUCCESS (or a
+    REFUND, if refunds started) with the trade WeChat reported."""
+    paid = payment_pb2.QueryStatusResponse()
+    paid.CopyFrom(trade)
+    if paid.trade_state != TRADE_STATES_PB[TradeState.REFUND]:
+        paid.trade_state = TRADE_STATES_PB[TradeState.SUCCESS]
+    return trade_report(order_id, paid, observed_time, source)

@@ -11,8 +11,8 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc.aio import AioRpcError, Metadata
 
-from order.api.payments import ClosedAtWeChat, PaidAtWeChat, Payments
 from order.domain import PaymentUnavailableError
+from order.payments import ClosedAtWeChat, PaidAtWeChat, Payments
 from paystream.payment.v1 import payment_pb2, types_pb2
 
 TRADE = payment_pb2.QueryStatusResponse(

@@ -20,7 +20,7 @@ from order.domain import (
     Source,
     TradeState,
 )
-from order.wire import Poison, cancel_closed, cancel_paid, decode, order_event
+from order.wire import Poison, closed_report, decode, order_event, paid_report
 from paystream.events.v1 import events_pb2
 from paystream.order.v1 import order_pb2
 from paystream.payment.v1 import payment_pb2, types_pb2
@@ -114,7 +114,7 @@ def test_records_that_can_never_be_applied_say_why(
 
 
 def test_cancel_reports_the_same_fact_ids_as_any_other_observer() -> None:
-    closed = cancel_closed("order-0001", PAID_AT)
+    closed = closed_report("order-0001", PAID_AT)
     polled = with_trade_id(
         events_pb2.PaymentObserved(
             source=events_pb2.OBSERVATION_SOURCE_POLL,
@@ -132,7 +132,7 @@ def test_cancel_reports_the_same_fact_ids_as_any_other_observer() -> None:
         cash_fee=900,
         success_time=timestamp(PAID_AT),
     )
-    paid = cancel_paid("order-0001", trade, PAID_AT)
+    paid = paid_report("order-0001", trade, PAID_AT)
     assert paid.observation_id == _paid_record().observation_id
     decoded = decode(paid.SerializeToString(), HEADERS)
     assert isinstance(decoded, Observation)

@@ -1,4 +1,5 @@
-"""PaymentService as CancelOrder needs it: close at WeChat, and what that says about the money.
+"""PaymentService as CancelOrder and the reconciler need it: ask WeChat about an order, close it
+there, and read what that says about the money.
 
 The error contract is in protos/paystream/payment/v1/payment.proto: NOT_FOUND means WeChat never
 saw the order (so it can be closed safely); FAILED_PRECONDITION with a PaidTrade detail means it
@@ -30,9 +31,29 @@ class PaidAtWeChat:
     trade: payment_pb2.QueryStatusResponse
 
 
+@dataclass(frozen=True)
+class UnknownAtWeChat:
+    """WeChat has no such order (it was never placed there, or not yet)."""
+
+
 class Payments:
     def __init__(self, stub: payment_pb2_grpc.PaymentServiceAsyncStub) -> None:
         self._stub = stub
+
+    async def query(
+        self, order_id: str, timeout: float
+    ) -> payment_pb2.QueryStatusResponse | UnknownAtWeChat:
+        """What WeChat says about the order now."""
+        try:
+            return await self._stub.QueryStatus(
+                payment_pb2.QueryStatusRequest(out_trade_no=order_id), timeout=timeout
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return UnknownAtWeChat()
+            raise PaymentUnavailableError(
+                f"PaymentService.QueryStatus failed: {error.code().name} {error.details()}"
+            ) from error
 
     async def close(self, order_id: str, timeout: float) -> ClosedAtWeChat | PaidAtWeChat:
         try:
