@@ -1,4 +1,5 @@
-"""Every process has its entry point, and one that is not built yet refuses to start."""
+"""Every process checks its configuration at start: a missing or invalid setting is named and
+the process exits with 78 (EX_CONFIG) before doing anything."""
 
 from __future__ import annotations
 
@@ -10,24 +11,32 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NOT_BUILT_YET = [
-    ("order.reconcile", "issue #7"),
+# (command, environment, what stderr must say)
+MISCONFIGURED = [
+    ("payment", {}, "WECHATPAY_APPID is not set"),
+    ("order.api", {}, "DATABASE_URL is not set"),
+    ("order.worker", {}, "KAFKA_BOOTSTRAP_SERVERS is not set"),
+    ("order.reconcile", {}, "REDIS_URL is not set"),
+    ("callback_gateway", {}, "WECHATPAY_API_KEY is not set"),
+    ("sandbox", {"SANDBOX_PORT": "not-a-port"}, "SANDBOX_PORT is invalid"),
 ]
 
 
-@pytest.mark.parametrize(("module", "issue"), NOT_BUILT_YET)
-def test_unbuilt_process_refuses_to_start(module: str, issue: str) -> None:
+@pytest.mark.parametrize(("module", "env", "named"), MISCONFIGURED)
+def test_a_process_names_its_bad_settings_and_exits_78(
+    module: str, env: dict[str, str], named: str
+) -> None:
     result = subprocess.run(
         [sys.executable, "-m", module],
         cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
-    assert result.returncode != 0
-    assert "refusing to start" in result.stderr
-    assert issue in result.stderr
+    assert result.returncode == 78, result.stderr
+    assert named in result.stderr
 
 
 def test_migrate_without_database_url_names_the_missing_setting() -> None:
