@@ -36,7 +36,9 @@ def cmd_status() -> int:
 
 
 def cmd_env() -> int:
-    for key, value in stack.stack_env().items():
+    from devstack.apps import System
+
+    for key, value in System.local().env().items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
 

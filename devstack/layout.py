@@ -14,6 +14,9 @@ def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+# Every fixed port of the local system is below Linux's ephemeral range (32768-60999): a busy
+# machine hands out ephemeral ports to outgoing connections, and a server started later on such
+# a port fails to bind. (The processes' own defaults, e.g. 50051, are for Kubernetes.)
 @dataclass(frozen=True)
 class Ports:
     postgres: int = _port("PAYSTREAM_PG_PORT", 55432)
@@ -21,9 +24,13 @@ class Ports:
     kafka: int = _port("PAYSTREAM_KAFKA_PORT", 59092)
     kafka_controller: int = _port("PAYSTREAM_KAFKA_CONTROLLER_PORT", 59093)
     sandbox: int = _port("PAYSTREAM_SANDBOX_PORT", 8090)
-    payment: int = _port("PAYSTREAM_PAYMENT_PORT", 50051)
-    order: int = _port("PAYSTREAM_ORDER_PORT", 50052)
+    payment: int = _port("PAYSTREAM_PAYMENT_PORT", 15051)
+    order: int = _port("PAYSTREAM_ORDER_PORT", 15052)
     gateway: int = _port("PAYSTREAM_GATEWAY_PORT", 8080)
+    payment_metrics: int = _port("PAYSTREAM_PAYMENT_METRICS_PORT", 9101)
+    order_metrics: int = _port("PAYSTREAM_ORDER_METRICS_PORT", 9152)
+    worker_metrics: int = _port("PAYSTREAM_WORKER_METRICS_PORT", 9153)
+    shop: int = _port("PAYSTREAM_SHOP_PORT", 8070)
 
 
 PORTS = Ports()

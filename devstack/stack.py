@@ -49,16 +49,28 @@ def migrate() -> None:
 
 
 def down() -> None:
+    from devstack.apps import System
+
+    for name in System.local().stop_all():
+        print(f"[dev] {name:<8} stopped", file=sys.stderr)
     for label, stop in (("kafka", KAFKA.stop), ("redis", REDIS.stop), ("postgres", POSTGRES.stop)):
         print(f"[dev] {label:<8} {'stopped' if stop() else 'was not running'}", file=sys.stderr)
 
 
 def status() -> list[tuple[str, str]]:
-    return [
+    from devstack.apps import System
+
+    rows = [
         ("postgres", POSTGRES.describe()),
         ("redis", REDIS.describe()),
         ("kafka", KAFKA.describe()),
     ]
+    for app in System.local().apps():
+        pid = app.pid()
+        where = f" on {app.url}" if app.url else ""
+        state = f"running (pid {pid}){where}, log {app.log}" if pid else "not running"
+        rows.append((app.name, state))
+    return rows
 
 
 def stack_env() -> dict[str, str]:

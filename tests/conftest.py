@@ -25,6 +25,27 @@ from order import migrate
 
 SERVICES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
+# Tests configure each process explicitly; a developer's `eval "$(./dev env)"` (WeChat Pay
+# credentials, ports, topics...) must not leak into them. Only the service addresses stay.
+APP_SETTING_PREFIXES = (
+    "WECHATPAY_",
+    "PAYMENT_",
+    "ORDER_",
+    "GATEWAY_",
+    "SANDBOX_",
+    "RECONCILE_",
+    "WORKER_",
+    "RELAY_",
+    "KAFKA_TOPIC_",
+    "KAFKA_CONSUMER_",
+    "SHUTDOWN_",
+    "PUSHGATEWAY_",
+    "PAYSTREAM_ENV",
+    "LOG_LEVEL",
+)
+for _name in [n for n in os.environ if n.startswith(APP_SETTING_PREFIXES)]:
+    del os.environ[_name]
+
 # Fixture plugins by area (one module each under tests/fixtures/).
 pytest_plugins: list[str] = [
     "tests.fixtures.sandbox",  # before the plugins that import it
