@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.applications import Starlette
 
 from callback_gateway.app import EndpointSpec, Limits, build_app
+from callback_gateway.http_protocol import with_header_deadline
 from callback_gateway.settings import GatewaySettings
 from callback_gateway.wechat_v2 import V2PaymentNotify, V2RefundNotify, merchant_from
+from callback_gateway.wechat_v3 import V3Setup, v3_setup
+from payment.wechatpay.errors import ConfigurationError
 from runtime import logs
 from runtime.kafka import AckingProducer, producer_config
-from runtime.settings import load
+from runtime.settings import EXIT_CONFIG, load
 
 # librdkafka gives up on a record after this long; the gateway answers FAIL before that anyway.
 MESSAGE_TIMEOUT_MS = 4_000
@@ -24,9 +29,11 @@ def bootstrap(
     """Builds the gateway from its settings; tests may pass their own producer factory."""
     merchant = merchant_from(settings)
     cap = settings.gateway_max_body_bytes
+    v3 = v3_setup(settings)
     endpoints = [
         EndpointSpec("/wechatpay/v2/notify", V2PaymentNotify(merchant, cap)),
         EndpointSpec("/wechatpay/v2/refund-notify", V2RefundNotify(merchant, cap)),
+        EndpointSpec("/wechatpay/v3/notify", v3.protocol),
     ]
     limits = Limits(
         topic=settings.kafka_topic_observations,
@@ -46,19 +53,45 @@ def bootstrap(
             )
         )
 
-    return build_app(endpoints, limits, make_producer or make_kafka_producer)
+    app = build_app(endpoints, limits, make_producer or make_kafka_producer)
+    _run_beside(app, v3)
+    return app
+
+
+def _run_beside(app: Starlette, v3: V3Setup) -> None:
+    """Runs v3's background work (platform certificate refreshes) inside the app's lifespan."""
+    background = v3.background
+    if background is None:
+        return
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(started: Starlette) -> AsyncIterator[None]:
+        async with inner(started), background():
+            yield
+
+    app.router.lifespan_context = lifespan
 
 
 def main() -> None:
     settings = load(GatewaySettings, "callback_gateway")
     logs.configure("callback_gateway", settings.log_level)
     logs.register_secret(settings.wechatpay_api_key.get_secret_value())
+    for secret in settings.v3_secrets():
+        logs.register_secret(secret)
+    try:
+        app = bootstrap(settings)
+    except ConfigurationError as error:
+        print(f"callback_gateway: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
     uvicorn.run(
-        bootstrap(settings),
+        app,
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_config=None,
         access_log=False,
+        # A slow-loris guard on the headers too (the body has its own deadline).
+        http=with_header_deadline(settings.gateway_body_timeout_seconds),
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         lifespan="on",
     )

@@ -1,14 +1,23 @@
-"""The gateway's configuration, from the environment, validated at start."""
+"""The gateway's configuration, from the environment, validated at start.
+
+v3 notifies are verified once any ``WECHATPAY_V3_*`` variable is set (then the ones missing are
+named at start); without them ``/wechatpay/v3/notify`` answers 503 and WeChat keeps retrying.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pathlib import Path
+from typing import Any
 
+from pydantic import Field, ModelWrapValidatorHandler, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from payment.settings import SANDBOX_BASE_URL
+from payment.wechatpay_v3.settings import V3Settings
 from runtime.kafka import TOPIC_OBSERVATIONS
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(V3Settings):
     model_config = SettingsConfigDict(extra="ignore")
 
     wechatpay_appid: str = Field(min_length=1)
@@ -28,3 +37,16 @@ class GatewaySettings(BaseSettings):
     # Seconds uvicorn lets in-flight requests finish after SIGTERM.
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=60)
     log_level: str = "INFO"
+    # v3 in platform-certificate mode only: where the certificates are downloaded from.
+    wechatpay_base_url: str = SANDBOX_BASE_URL
+    wechatpay_ca_bundle: Path | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _v3_complete_if_asked_for(
+        cls, data: Any, handler: ModelWrapValidatorHandler[GatewaySettings]
+    ) -> GatewaySettings:
+        settings = handler(data)
+        if settings.v3_configured:
+            settings.require_v3(signing=False)
+        return settings

@@ -1,7 +1,8 @@
 """The paystream processes on a local stack: start them in order, know when each is ready, stop
 exactly what was started. `System.local()` is what `./dev demo` runs (pid files in .stack/run,
-logs in .stack/logs); fault runs and benchmarks build a System of their own on other ports, over
-private servers, so that stopping things disturbs nobody else."""
+logs in .stack/logs), with the demo shop's cashier page as a sixth process; fault runs and
+benchmarks build a System of their own on other ports, over private servers, so that stopping
+things disturbs nobody else."""
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ class System:
     kafka_bootstrap: str
     api_version: str = "v2"
     extra_env: dict[str, str] = field(default_factory=dict)
+    with_shop: bool = False
+    """Run the demo shop too (`python -m sandbox.shop`, a client of the gRPC services)."""
 
     @classmethod
     def local(cls) -> System:
@@ -77,6 +80,7 @@ class System:
             stack["DATABASE_URL"],
             stack["REDIS_URL"],
             stack["KAFKA_BOOTSTRAP_SERVERS"],
+            with_shop=True,
         )
 
     @property
@@ -116,7 +120,7 @@ class System:
         ) -> App:
             return App(name, module, ready, run / f"{name}.pid", logs / f"{name}.log", env, url)
 
-        return [
+        every = [
             app(
                 "sandbox",
                 "sandbox",
@@ -155,6 +159,20 @@ class System:
                 {"WORKER_METRICS_PORT": str(p.worker_metrics)},
             ),
         ]
+        if self.with_shop:
+            every.append(
+                app(
+                    "shop",
+                    "sandbox.shop",
+                    _http_ok(f"http://{HOST}:{p.shop}/healthz"),
+                    {
+                        "SHOP_PORT": str(p.shop),
+                        "SHOP_PHONE_URL": f"http://{HOST}:{p.sandbox}/sandbox/phone",
+                    },
+                    f"http://{HOST}:{p.shop}",
+                )
+            )
+        return every
 
     def app(self, name: str) -> App:
         found = [a for a in self.apps() if a.name == name]

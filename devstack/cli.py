@@ -13,7 +13,7 @@ from devstack import protogen, stack
 from devstack.layout import ROOT
 
 USAGE = """\
-./dev demo      run the whole system end to end (for now: bring the stack up, print its status)
+./dev demo      run the whole system end to end: four payment scenarios (--keep: leave it running)
 ./dev test      lint, type-check, check import boundaries, then the whole test suite
 ./dev up        start the local stack (PostgreSQL, Redis, Kafka) and leave it running
 ./dev down      stop exactly what `up` started
@@ -21,6 +21,8 @@ USAGE = """\
 ./dev env       the environment variables a process needs: eval "$(./dev env)"
 ./dev proto     regenerate paystream/ from protos/
 ./dev lock      re-pin constraints.txt from the current .venv
+./dev chaos     a fault run on private servers: pay N orders while things break, check
+                every order (--orders N, --rate R, --time-scale S; see RELIABILITY.md)
 """
 
 
@@ -103,13 +105,18 @@ def main(argv: list[str] | None = None) -> int:
         case "test":
             return cmd_test(rest)
         case "demo":
-            stack.up()
-            return cmd_status()
+            from devstack.demo import main as demo
+
+            return demo(rest)
         case "proto":
             protogen.regenerate_in_place()
             return 0
         case "lock":
             return cmd_lock()
+        case "chaos":
+            from devstack.chaos.cli import main as chaos
+
+            return chaos(rest)
         case "help" | "-h" | "--help":
             print(USAGE)
             return 0

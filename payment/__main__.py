@@ -22,7 +22,8 @@ async def serve(settings: PaymentSettings) -> None:
 def main() -> None:
     settings = load(PaymentSettings, "payment")
     logs.configure("payment", settings.log_level)
-    logs.register_secret(settings.wechatpay_api_key.get_secret_value())
+    for secret in settings.secrets():
+        logs.register_secret(secret)
     try:
         asyncio.run(serve(settings))
     except ConfigurationError as error:

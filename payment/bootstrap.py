@@ -1,4 +1,9 @@
-"""The payment service's composition root: settings → WeChat Pay client → servicer → server."""
+"""The payment service's composition root: settings → WeChat Pay client → servicer → server.
+
+``WECHATPAY_API_VERSION`` picks the client: v2 (:class:`WeChatPayV2Client`) or v3
+(:class:`WeChatPayV3Client`, with its platform certificates kept fresh in the background when
+it uses them). Both serve the same port, so the servicer never knows which one it has.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,14 @@ from payment.service import metrics
 from payment.service.operations import PaymentOperations
 from payment.service.ports import WeChatPay
 from payment.service.servicer import PaymentServicer
-from payment.settings import PaymentSettings
-from payment.wechatpay import WeChatPayConfig, WeChatPayV2Client, build_http_client
+from payment.settings import ApiVersion, PaymentSettings
+from payment.wechatpay import (
+    ConfigurationError,
+    WeChatPayConfig,
+    WeChatPayV2Client,
+    build_http_client,
+)
+from payment.wechatpay_v3 import WeChatPayV3Client, WeChatPayV3Config
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
 from runtime.grpc_server import GrpcServer
 
@@ -19,6 +30,8 @@ SERVICE_NAME = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_na
 
 def wechat_config(settings: PaymentSettings) -> WeChatPayConfig:
     """Raises payment.wechatpay.ConfigurationError when the settings do not fit together."""
+    if settings.wechatpay_api_key is None:
+        raise ConfigurationError("CONFIGURATION", "WECHATPAY_API_KEY is not set")
     return WeChatPayConfig(
         appid=settings.wechatpay_appid,
         mch_id=settings.wechatpay_mch_id,
@@ -36,6 +49,23 @@ def wechat_config(settings: PaymentSettings) -> WeChatPayConfig:
     )
 
 
+def wechat_v3_config(settings: PaymentSettings) -> WeChatPayV3Config:
+    """Loads the v3 key files; raises ConfigurationError when one is not a usable key."""
+    return WeChatPayV3Config(
+        appid=settings.wechatpay_appid,
+        merchant=settings.v3_merchant(settings.wechatpay_mch_id),
+        trust=settings.v3_trust(),
+        notify_url=settings.wechatpay_notify_url,
+        refund_notify_url=settings.wechatpay_refund_notify_url,
+        base_url=settings.wechatpay_base_url,
+        connect_timeout=settings.wechatpay_connect_timeout_seconds,
+        read_timeout=settings.wechatpay_read_timeout_seconds,
+        ca_bundle_path=settings.wechatpay_ca_bundle,
+        client_cert_path=settings.wechatpay_client_cert,
+        client_key_path=settings.wechatpay_client_key,
+    )
+
+
 def server_for(wechat: WeChatPay, settings: PaymentSettings) -> GrpcServer:
     servicer = PaymentServicer(PaymentOperations(wechat), settings.payment_default_deadline_seconds)
     return GrpcServer(
@@ -46,9 +76,22 @@ def server_for(wechat: WeChatPay, settings: PaymentSettings) -> GrpcServer:
 
 
 @asynccontextmanager
-async def build(settings: PaymentSettings) -> AsyncIterator[GrpcServer]:
-    """The whole process graph, with the one pooled HTTP client it owns."""
+async def wechat_client(settings: PaymentSettings) -> AsyncIterator[WeChatPay]:
+    """The client the settings ask for, on the one pooled HTTP client it owns."""
+    if settings.wechatpay_api_version is ApiVersion.V3:
+        v3_config = wechat_v3_config(settings)
+        async with build_http_client(v3_config) as http:
+            v3_client = WeChatPayV3Client(v3_config, http, observer=metrics.record)
+            async with v3_client.running():
+                yield v3_client
+        return
     config = wechat_config(settings)
     async with build_http_client(config) as http:
-        client = WeChatPayV2Client(config, http, observer=metrics.record)
+        yield WeChatPayV2Client(config, http, observer=metrics.record)
+
+
+@asynccontextmanager
+async def build(settings: PaymentSettings) -> AsyncIterator[GrpcServer]:
+    """The whole process graph."""
+    async with wechat_client(settings) as client:
         yield server_for(client, settings)

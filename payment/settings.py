@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ModelWrapValidatorHandler, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from payment.wechatpay.signing import SignType
+from payment.wechatpay_v3.settings import V3Settings, missing
 
 SANDBOX_BASE_URL = "http://127.0.0.1:8090"
 
@@ -19,14 +21,26 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class PaymentSettings(BaseSettings):
+class ApiVersion(StrEnum):
+    """Which WeChat Pay protocol the service speaks (``WECHATPAY_API_VERSION``)."""
+
+    V2 = "v2"
+    V3 = "v3"
+
+
+class PaymentSettings(V3Settings):
+    """v2 needs ``WECHATPAY_API_KEY``; v3 the ``WECHATPAY_V3_*`` variables of
+    :class:`payment.wechatpay_v3.settings.V3Settings` (a missing one is named at start)."""
+
     model_config = SettingsConfigDict(extra="ignore")
 
     paystream_env: Environment = Environment.DEVELOPMENT
+    wechatpay_api_version: ApiVersion = ApiVersion.V2
     wechatpay_base_url: str = SANDBOX_BASE_URL
     wechatpay_appid: str = Field(min_length=1, max_length=32)
     wechatpay_mch_id: str = Field(min_length=1, max_length=32)
-    wechatpay_api_key: SecretStr = Field(min_length=32, max_length=32)
+    wechatpay_api_key: SecretStr | None = Field(default=None, min_length=32, max_length=32)
+    """The v2 API key: required with API v2 only."""
     wechatpay_sign_type: SignType = SignType.HMAC_SHA256
     wechatpay_notify_url: str = Field(min_length=1, max_length=256)
     wechatpay_refund_notify_url: str | None = None
@@ -43,6 +57,23 @@ class PaymentSettings(BaseSettings):
     payment_default_deadline_seconds: float = Field(default=10.0, gt=0, le=60)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=60)
     log_level: str = "INFO"
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _the_versions_keys(
+        cls, data: Any, handler: ModelWrapValidatorHandler[PaymentSettings]
+    ) -> PaymentSettings:
+        settings = handler(data)
+        if settings.wechatpay_api_version is ApiVersion.V3:
+            settings.require_v3(signing=True)
+        elif settings.wechatpay_api_key is None:
+            raise missing(cls, ["wechatpay_api_key"])
+        return settings
+
+    def secrets(self) -> list[str]:
+        """Every secret value, to keep out of the logs (runtime.logs.register_secret)."""
+        v2_key = self.wechatpay_api_key
+        return [*([v2_key.get_secret_value()] if v2_key else []), *self.v3_secrets()]
 
     @model_validator(mode="after")
     def _production_is_https(self) -> PaymentSettings:

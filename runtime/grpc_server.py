@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # the asyncio servicer (stubs lack it)
 from grpc_reflection.v1alpha import reflection
@@ -85,6 +86,51 @@ class MetricsInterceptor(ServerInterceptor):
         )
 
 
+class _Undecodable:
+    """Stands in for a request whose bytes are not the method's message."""
+
+    def __init__(self, error: DecodeError) -> None:
+        self.error = error
+
+
+class MalformedRequestInterceptor(ServerInterceptor):
+    """A request that does not decode as the method's message is INVALID_ARGUMENT. (Left to
+    grpc, the DecodeError would be logged as a servicer crash and answered UNKNOWN.)"""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
+            return handler
+        decode = handler.request_deserializer
+        inner = handler.unary_unary
+
+        def lenient(raw: bytes) -> Any:
+            try:
+                return decode(raw)
+            except DecodeError as error:
+                return _Undecodable(error)
+
+        async def checked(request: Any, context: Any) -> Any:
+            if isinstance(request, _Undecodable):
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"the request does not decode: {request.error}",
+                )
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            checked,
+            request_deserializer=lenient,
+            response_serializer=handler.response_serializer,
+        )
+
+
 def _code_name(code: object) -> str:
     if isinstance(code, grpc.StatusCode):
         return code.name
@@ -105,7 +151,7 @@ class GrpcServer:
     ) -> None:
         self.service_names = list(service_names)
         self.server = grpc.aio.server(
-            interceptors=[MetricsInterceptor(), *extra_interceptors],
+            interceptors=[MetricsInterceptor(), MalformedRequestInterceptor(), *extra_interceptors],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -19,6 +19,8 @@ from sandbox.notifier import Notifier
 from sandbox.server import Listeners
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
+from sandbox.v3_keys import ensure_v3_files
+from sandbox.v3_platform import load_v3
 from sandbox.wire import Merchant
 
 log = structlog.get_logger("sandbox")
@@ -31,6 +33,13 @@ def _now() -> datetime:
 async def run(settings: SandboxSettings) -> None:
     tls = ensure_tls_files(settings.state_dir, host=settings.host, mch_id=settings.mch_id)
     merchant = Merchant(settings.appid, settings.mch_id, settings.api_key.get_secret_value())
+    v3 = load_v3(
+        ensure_v3_files(settings.state_dir, mch_id=settings.mch_id),
+        appid=settings.appid,
+        mch_id=settings.mch_id,
+        apiv3_key=settings.v3_api_key.get_secret_value(),
+        mode=settings.v3_key_mode,
+    )
     in_flight = settings.notify_concurrency
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
     async with httpx.AsyncClient(limits=limits, trust_env=False) as notify_http:
@@ -46,6 +55,7 @@ async def run(settings: SandboxSettings) -> None:
             _now,
             refund_delay_seconds=settings.refund_delay_seconds,
             refund_notify_url=settings.refund_notify_url,
+            v3=v3,
         )
         listeners: Listeners | None = None
 
@@ -68,6 +78,9 @@ async def run(settings: SandboxSettings) -> None:
             appid=settings.appid,
             mch_id=settings.mch_id,
             notify_time_scale=settings.notify_time_scale,
+            v3_key_mode=settings.v3_key_mode.value,
+            v3_public_key_id=v3.platform.public_key.serial,
+            v3_certificate_serial=v3.platform.current_certificate.serial,
         )
         try:
             await listeners.serve()
@@ -80,6 +93,7 @@ def main() -> int:
     settings = load(SandboxSettings, "sandbox")
     logs.configure("sandbox", settings.log_level)
     logs.register_secret(settings.api_key.get_secret_value())
+    logs.register_secret(settings.v3_api_key.get_secret_value())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # notify_attempt already says it all
     uvloop.run(run(settings))
     return 0

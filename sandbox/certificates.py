@@ -14,19 +14,32 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["TlsFiles", "ensure_tls_files"]
+__all__ = [
+    "PRIVATE_FILE_MODE",
+    "TlsFiles",
+    "ensure_tls_files",
+    "issue_certificate",
+    "locked",
+    "private_key_pem",
+    "sandbox_name",
+    "write_file",
+]
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 _VALIDITY = timedelta(days=3650)
-_PRIVATE = 0o600
+PRIVATE_FILE_MODE = 0o600
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +73,8 @@ class TlsFiles:
         )
 
 
-def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
+def write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Writes atomically (a temporary file, then a rename)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as handle:
@@ -68,7 +82,7 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
     os.replace(temporary, path)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def private_key_pem(key: PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -76,7 +90,7 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _name(common_name: str) -> x509.Name:
+def sandbox_name(common_name: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "paystream WeChat Pay sandbox"),
@@ -85,11 +99,11 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _issue(
+def issue_certificate(
     subject: x509.Name,
-    key: ec.EllipticCurvePrivateKey,
+    key: PrivateKey,
     issuer: x509.Name,
-    issuer_key: ec.EllipticCurvePrivateKey,
+    issuer_key: PrivateKey,
     extensions: list[tuple[x509.ExtensionType, bool]],
 ) -> x509.Certificate:
     now = datetime.now(UTC)
@@ -125,8 +139,8 @@ def _alt_names(host: str) -> list[x509.GeneralName]:
 
 def _generate(files: TlsFiles, host: str, mch_id: str) -> None:
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("paystream sandbox CA")
-    ca = _issue(
+    ca_name = sandbox_name("paystream sandbox CA")
+    ca = issue_certificate(
         ca_name,
         ca_key,
         ca_name,
@@ -150,8 +164,8 @@ def _generate(files: TlsFiles, host: str, mch_id: str) -> None:
         ],
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server = _issue(
-        _name("sandbox.localhost"),
+    server = issue_certificate(
+        sandbox_name("sandbox.localhost"),
         server_key,
         ca_name,
         ca_key,
@@ -161,8 +175,8 @@ def _generate(files: TlsFiles, host: str, mch_id: str) -> None:
         ],
     )
     client_key = ec.generate_private_key(ec.SECP256R1())
-    client = _issue(
-        _name(mch_id),
+    client = issue_certificate(
+        sandbox_name(mch_id),
         client_key,
         ca_name,
         ca_key,
@@ -171,11 +185,11 @@ def _generate(files: TlsFiles, host: str, mch_id: str) -> None:
         ],
     )
     pem = serialization.Encoding.PEM
-    _write(files.server_key, _key_pem(server_key), _PRIVATE)
-    _write(files.server_cert, server.public_bytes(pem) + ca.public_bytes(pem))
-    _write(files.client_key, _key_pem(client_key), _PRIVATE)
-    _write(files.client_cert, client.public_bytes(pem))
-    _write(files.ca_cert, ca.public_bytes(pem))
+    write_file(files.server_key, private_key_pem(server_key), PRIVATE_FILE_MODE)
+    write_file(files.server_cert, server.public_bytes(pem) + ca.public_bytes(pem))
+    write_file(files.client_key, private_key_pem(client_key), PRIVATE_FILE_MODE)
+    write_file(files.client_cert, client.public_bytes(pem))
+    write_file(files.ca_cert, ca.public_bytes(pem))
 
 
 def _covers(server_cert: Path, host: str) -> bool:
@@ -184,12 +198,19 @@ def _covers(server_cert: Path, host: str) -> bool:
     return all(name in names for name in _alt_names(host))
 
 
-def ensure_tls_files(folder: Path, *, host: str, mch_id: str) -> TlsFiles:
-    """The TLS files under ``folder``, generated when missing or not covering ``host``."""
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Holds the state folder's lock: concurrent first starts generate files once."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = TlsFiles.under(folder)
     with (folder / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_tls_files(folder: Path, *, host: str, mch_id: str) -> TlsFiles:
+    """The TLS files under ``folder``, generated when missing or not covering ``host``."""
+    files = TlsFiles.under(folder)
+    with locked(folder):
         if not files.all_exist() or not _covers(files.server_cert, host):
             _generate(files, host, mch_id)
     return files

@@ -20,7 +20,9 @@ from sandbox.deliveries import Delivery
 from sandbox.failures import PayRefusedError
 from sandbox.faults import FaultSettings
 from sandbox.service import DeliveryOptions, Sandbox
-from sandbox.store import Order
+from sandbox.store import ApiVersion, Order
+from sandbox.v3_notifies import Tamper
+from sandbox.v3_platform import KeyMode
 
 __all__ = ["control_routes", "order_json"]
 
@@ -40,7 +42,10 @@ class DeliveryMode(_Strict):
     omit_sign_type: bool = False
     """Sign with HMAC-SHA256 and leave sign_type out."""
     result: Literal["SUCCESS", "FAIL"] = "SUCCESS"
-    """FAIL: the payment fails; a result_code=FAIL notify is sent and the order stays unpaid."""
+    """FAIL: the payment fails and the order stays unpaid; v2 sends a result_code=FAIL notify,
+    v3 sends nothing (it only notifies successes)."""
+    tamper_first: list[Tamper] = Field(default_factory=list, max_length=16)
+    """v3 orders only: notifies a receiver must refuse, sent once each before the real one."""
 
     def options(self) -> DeliveryOptions:
         return DeliveryOptions(
@@ -50,6 +55,7 @@ class DeliveryMode(_Strict):
             probe_first=self.probe_first,
             omit_sign_type=self.omit_sign_type,
             succeeded=self.result == "SUCCESS",
+            tamper_first=tuple(self.tamper_first),
         )
 
 
@@ -72,6 +78,13 @@ class AgeRequest(_Strict):
     seconds: float = Field(gt=0, le=400 * 86400)
 
 
+class V3Settings(_Strict):
+    """``PUT /sandbox/v3``: the key mode (reference §2.4) and the error-code spelling."""
+
+    key_mode: KeyMode | None = None
+    legacy_error_codes: bool | None = None
+
+
 def _time(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -83,7 +96,8 @@ def order_json(order: Order) -> dict[str, Any]:
         "total_fee": order.total_fee,
         "body": order.body,
         "attach": order.attach,
-        "sign_type": order.sign_type.value,
+        "api_version": order.api_version.value,
+        "sign_type": order.sign_type.value if order.api_version is ApiVersion.V2 else None,
         "notify_url": order.notify_url,
         "code_url": order.code_url,
         "prepay_id": order.prepay_id,
@@ -228,6 +242,27 @@ def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
         await sandbox.reset()
         return JSONResponse({"status": "reset"})
 
+    async def v3_settings(request: Request) -> Response:
+        if sandbox.v3 is None:
+            return _error(404, "NO_V3", "this sandbox runs without API v3")
+        platform = sandbox.v3.platform
+        if request.method == "PUT":
+            try:
+                body = V3Settings.model_validate(await _json(request))
+            except ValidationError as error:
+                return _invalid(error)
+            if body.key_mode is not None:
+                platform.mode = body.key_mode
+            if body.legacy_error_codes is not None:
+                platform.legacy_error_codes = body.legacy_error_codes
+        return JSONResponse(platform.describe())
+
+    async def rotate_certificate(_: Request) -> Response:
+        if sandbox.v3 is None:
+            return _error(404, "NO_V3", "this sandbox runs without API v3")
+        sandbox.v3.platform.rotate()
+        return JSONResponse(sandbox.v3.platform.describe())
+
     return [
         Route("/sandbox/health", health, methods=["GET"]),
         Route("/sandbox/pay", pay, methods=["POST"]),
@@ -240,4 +275,6 @@ def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
         Route("/sandbox/deliveries/summary", delivery_summary, methods=["GET"]),
         Route("/sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),
         Route("/sandbox/reset", reset, methods=["POST"]),
+        Route("/sandbox/v3", v3_settings, methods=["GET", "PUT"]),
+        Route("/sandbox/v3/certificates/rotate", rotate_certificate, methods=["POST"]),
     ]

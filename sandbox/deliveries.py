@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Attempt", "Delivery", "DeliveryLog", "DeliveryState", "Outcome"]
+__all__ = ["Attempt", "Delivery", "DeliveryLog", "DeliveryState", "Outcome", "Signer"]
+
+Signer = Callable[[bytes], Mapping[str, str]]
+"""A v3 notify's ``Wechatpay-*`` headers for a body, made at each attempt (fresh timestamp)."""
 
 
 class DeliveryState(StrEnum):
@@ -33,7 +37,7 @@ class DeliveryState(StrEnum):
 
 class Outcome(StrEnum):
     SUCCESS = "success"
-    """HTTP 200 and XML with return_code SUCCESS."""
+    """v2: HTTP 200 and XML with return_code SUCCESS; v3: HTTP 200 or 204."""
     FAIL_REPLY = "fail_reply"
     """HTTP 200 and XML whose return_code is not SUCCESS."""
     INVALID_REPLY = "invalid_reply"
@@ -78,6 +82,11 @@ class Delivery:
     out_refund_no: str | None = None
     state: DeliveryState = DeliveryState.PENDING
     attempts: list[Attempt] = field(default_factory=list)
+    api_version: str = "v2"
+    signer: Signer | None = field(default=None, repr=False)
+    """v3 only: signs the body anew at each attempt."""
+    tamper: str | None = None
+    """v3 only: what is wrong with this delivery on purpose (a receiver must refuse it)."""
 
     def as_json(self, *, include_body: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -86,6 +95,8 @@ class Delivery:
             "out_trade_no": self.out_trade_no,
             "out_refund_no": self.out_refund_no,
             "copy": self.copy,
+            "api_version": self.api_version,
+            "tamper": self.tamper,
             "notify_url": self.notify_url,
             "state": self.state.value,
             "created_at": self.created_at.isoformat(),

@@ -1,4 +1,5 @@
-"""Fault injection for the WeChat API endpoints: SYSTEMERROR answers, HTTP 5xx, added latency.
+"""Fault injection for the WeChat API endpoints (v2 and v3): SYSTEMERROR answers, HTTP 5xx,
+added latency.
 
 Faults are decided before a request touches any state, so a faulted call changed nothing and
 the same call again is safe: what WeChat promises for SYSTEMERROR ("请用相同参数重新调用").
@@ -24,6 +25,7 @@ class FaultSettings(BaseModel):
     """Share of calls answered HTTP 500/502/503 with an HTML body."""
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     """Added to every WeChat API call before it is answered."""
+
     seed: int | None = None
     """Makes the random draws repeatable."""
 

@@ -1,16 +1,18 @@
-"""Sends notifies the way WeChat does, and records every attempt (reference §1.8).
+"""Sends notifies the way WeChat does, and records every attempt (reference §1.8, §2.9).
 
 Each delivery is POSTed at once, then again after 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/
-3h/6h/6h (times ``time_scale``) until the receiver answers HTTP 200 with XML whose return_code is
-SUCCESS. Anything else — FAIL XML, a plain "success", HTML, an error status, no answer within
-WeChat's 5 seconds (never scaled), no connection — is retried. Probes are sent once.
+3h/6h/6h (times ``time_scale``) until the receiver answers success: for v2 HTTP 200 with XML whose
+return_code is SUCCESS, for v3 HTTP 200 or 204. Anything else — FAIL XML, a plain "success",
+HTML, an error status, no answer within WeChat's 5 seconds (never scaled), no connection — is
+retried. Probes (and v3's deliberately wrong notifies) are sent once. A v3 notify is signed
+anew at each attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +31,11 @@ MAX_REPLY_BYTES = 64 * 1024
 EXCERPT_CHARS = 200
 
 
-def classify_reply(status: int, body: bytes) -> Outcome:
+def classify_reply(status: int, body: bytes, api_version: str = "v2") -> Outcome:
+    """v3 (§2.9): HTTP 200 or 204 is success, whatever the body. v2 (§1.8): HTTP 200 with XML
+    whose return_code is SUCCESS."""
+    if api_version == "v3":
+        return Outcome.SUCCESS if status in (200, 204) else Outcome.HTTP_ERROR
     if status != 200:
         return Outcome.HTTP_ERROR
     try:
@@ -73,19 +79,26 @@ class Notifier:
         task.add_done_callback(self._tasks.discard)
 
     def dispatch(
-        self, deliveries: list[Delivery], *, probe: Delivery | None = None, delay: float = 0.0
+        self,
+        deliveries: list[Delivery],
+        *,
+        probe: Delivery | None = None,
+        once: Sequence[Delivery] = (),
+        delay: float = 0.0,
     ) -> None:
-        """Sends ``deliveries`` concurrently after ``delay`` seconds, and ``probe`` before them."""
-        self.start(self._dispatch(deliveries, probe, delay))
+        """Sends ``deliveries`` concurrently after ``delay`` seconds; before them, one at a time
+        and once each, ``probe`` and then ``once`` (notifies a receiver must refuse)."""
+        first = [*([probe] if probe is not None else []), *once]
+        self.start(self._dispatch(deliveries, first, delay))
 
     async def _dispatch(
-        self, deliveries: list[Delivery], probe: Delivery | None, delay: float
+        self, deliveries: list[Delivery], first: list[Delivery], delay: float
     ) -> None:
         if delay:
             await self.sleep(delay)
-        if probe is not None:
-            outcome = await self._attempt(probe)
-            probe.state = (
+        for single in first:
+            outcome = await self._attempt(single)
+            single.state = (
                 DeliveryState.DELIVERED if outcome is Outcome.SUCCESS else DeliveryState.REJECTED
             )
         await asyncio.gather(*(self.deliver(delivery) for delivery in deliveries))
@@ -117,7 +130,7 @@ class Notifier:
             try:
                 async with asyncio.timeout(self._reply_timeout):
                     status, reply = await self._post(delivery)
-                outcome = classify_reply(status, reply)
+                outcome = classify_reply(status, reply, delivery.api_version)
             except TimeoutError:
                 outcome = Outcome.TIMEOUT
             except httpx.TimeoutException:
@@ -147,6 +160,8 @@ class Notifier:
 
     async def _post(self, delivery: Delivery) -> tuple[int, bytes]:
         headers = {"Content-Type": "text/xml; charset=utf-8"}
+        if delivery.signer is not None:
+            headers = {"Content-Type": "application/json", **delivery.signer(delivery.body)}
         request = self._http.stream(
             "POST",
             delivery.notify_url,

@@ -17,7 +17,7 @@ from payment.wechatpay.types import RefundStatus, TradeState
 from sandbox import validation as v
 from sandbox.failures import BusinessFailError, ReturnFailError
 from sandbox.ids import Ids
-from sandbox.store import Order, Refund, Store
+from sandbox.store import ApiVersion, Order, Refund, Store
 
 __all__ = ["MAX_REFUNDS_PER_ORDER", "Refunds", "refund_fields", "refund_time"]
 
@@ -36,9 +36,14 @@ class Refunds:
     store: Store
     ids: Ids
 
-    def refund(self, fields: Mapping[str, str], now: datetime) -> tuple[Refund, bool]:
+    def refund(
+        self,
+        fields: Mapping[str, str],
+        now: datetime,
+        api_version: ApiVersion = ApiVersion.V2,
+    ) -> tuple[Refund, bool]:
         """Accepts a refund, or finds the one already made under this out_refund_no (then the
-        second value is False)."""
+        second value is False). ``api_version`` is the protocol of its notify."""
         v.require(fields, ("out_refund_no", "total_fee", "refund_fee"))
         if not fields.get("out_trade_no") and not fields.get("transaction_id"):
             raise ReturnFailError("缺少参数out_trade_no或transaction_id")
@@ -72,6 +77,7 @@ class Refunds:
             refund_desc=fields.get("refund_desc", ""),
             notify_url=fields.get("notify_url") or None,
             created_at=now,
+            api_version=api_version,
         )
         self.store.add_refund(order, refund)
         order.state = TradeState.REFUND

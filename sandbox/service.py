@@ -14,12 +14,15 @@ import structlog
 
 from sandbox import notifies
 from sandbox.deliveries import Delivery, DeliveryLog, DeliveryState
+from sandbox.failures import PayRefusedError
 from sandbox.faults import Faults
 from sandbox.ids import Ids
 from sandbox.notifier import Notifier
 from sandbox.refunds import Refunds
-from sandbox.store import Order, Refund, Store
+from sandbox.store import ApiVersion, Order, Refund, Store
 from sandbox.trades import Trades
+from sandbox.v3_notifies import NotifyMessage, Tamper, V3Notifies
+from sandbox.v3_platform import V3Side
 from sandbox.wire import Merchant
 
 __all__ = ["DeliveryOptions", "Sandbox"]
@@ -37,6 +40,9 @@ class DeliveryOptions:
     probe_first: bool = False
     omit_sign_type: bool = False
     succeeded: bool = True
+    tamper_first: tuple[Tamper, ...] = ()
+    """v3 only: deliberately wrong notifies sent once each (after the probe, before the real
+    one)."""
 
 
 class Sandbox:
@@ -48,6 +54,7 @@ class Sandbox:
         *,
         refund_delay_seconds: float,
         refund_notify_url: str | None,
+        v3: V3Side | None = None,
     ) -> None:
         self.merchant = merchant
         self.notifier = notifier
@@ -60,10 +67,15 @@ class Sandbox:
         self.deliveries = DeliveryLog()
         self._refund_delay = refund_delay_seconds
         self._refund_notify_url = refund_notify_url
+        self.v3 = v3
+        self.v3_notifies = V3Notifies(v3.merchant, v3.platform, clock) if v3 else None
 
     def pay(self, order: Order, options: DeliveryOptions) -> list[Delivery]:
         """The customer scanned the code and confirmed: the order is paid (or, for a failed
         payment, stays unpaid) and its notify is on its way as ``options`` say."""
+        v3 = order.api_version is ApiVersion.V3
+        if options.tamper_first and not v3:
+            raise PayRefusedError("V3_ONLY", "tamper_first needs an order placed with API v3")
         now = self.clock()
         if options.succeeded:
             self.trades.pay(order, now)
@@ -72,6 +84,8 @@ class Sandbox:
         log.info(
             "order_paid" if options.succeeded else "payment_failed", out_trade_no=order.out_trade_no
         )
+        if v3:
+            return self._pay_v3(order, options)
         body = notifies.payment_notify(
             order,
             self.merchant,
@@ -90,8 +104,30 @@ class Sandbox:
         self.notifier.dispatch(copies, probe=probe, delay=options.delay_seconds)
         return [*([probe] if probe else []), *copies]
 
-    def refund(self, fields: Mapping[str, str]) -> Refund:
-        refund, created = self.refunds.refund(fields, self.clock())
+    def _pay_v3(self, order: Order, options: DeliveryOptions) -> list[Delivery]:
+        """v3 notifies only a success (TRANSACTION.SUCCESS): a failed payment sends nothing."""
+        v3 = self._v3_notifies()
+        if not options.succeeded:
+            return []
+        message = v3.payment(order)
+        if options.drop:
+            return [self._delivery(order, "payment", message, state=DeliveryState.DROPPED)]
+        probe = self._delivery(order, "probe", v3.probe(order)) if options.probe_first else None
+        once = [
+            self._delivery(order, "tampered", v3.tampered(order, kind), tamper=kind)
+            for kind in options.tamper_first
+        ]
+        copies = [self._delivery(order, "payment", message, copy=n) for n in range(options.copies)]
+        self.notifier.dispatch(copies, probe=probe, once=once, delay=options.delay_seconds)
+        return [*([probe] if probe else []), *once, *copies]
+
+    def _v3_notifies(self) -> V3Notifies:
+        if self.v3_notifies is None:
+            raise RuntimeError("this sandbox was built without API v3")
+        return self.v3_notifies
+
+    def refund(self, fields: Mapping[str, str], api_version: ApiVersion = ApiVersion.V2) -> Refund:
+        refund, created = self.refunds.refund(fields, self.clock(), api_version)
         if created:
             self.notifier.start(self._settle_later(refund))
         return refund
@@ -104,14 +140,20 @@ class Sandbox:
         if url is None:
             log.info("refund_settled_without_notify_url", out_refund_no=refund.out_refund_no)
             return
-        body = notifies.refund_notify(refund, self.merchant, self.ids)
+        message = (
+            self._v3_notifies().refund(refund)
+            if refund.api_version is ApiVersion.V3
+            else NotifyMessage(notifies.refund_notify(refund, self.merchant, self.ids))
+        )
         delivery = self.deliveries.new(
             kind="refund",
             out_trade_no=refund.out_trade_no,
             out_refund_no=refund.out_refund_no,
             notify_url=url,
-            body=body,
+            body=message.body,
             created_at=self.clock(),
+            api_version=refund.api_version.value,
+            signer=message.signer,
         )
         await self.notifier.deliver(delivery)
 
@@ -119,19 +161,24 @@ class Sandbox:
         self,
         order: Order,
         kind: str,
-        body: bytes,
+        body: bytes | NotifyMessage,
         *,
         copy: int = 0,
         state: DeliveryState = DeliveryState.PENDING,
+        tamper: str | None = None,
     ) -> Delivery:
+        message = body if isinstance(body, NotifyMessage) else NotifyMessage(body)
         return self.deliveries.new(
             kind=kind,
             out_trade_no=order.out_trade_no,
             notify_url=order.notify_url,
-            body=body,
+            body=message.body,
             created_at=self.clock(),
             copy=copy,
             state=state,
+            api_version=order.api_version.value,
+            signer=message.signer,
+            tamper=tamper,
         )
 
     async def reset(self) -> None:
@@ -140,3 +187,5 @@ class Sandbox:
         self.store.clear()
         self.deliveries.clear()
         self.faults.reset()
+        if self.v3 is not None:
+            self.v3.platform.reset()

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sandbox import credentials
+from sandbox.v3_platform import KeyMode
 
 
 class SandboxSettings(BaseSettings):
@@ -31,6 +32,12 @@ class SandboxSettings(BaseSettings):
     appid: str = credentials.APPID
     mch_id: str = credentials.MCH_ID
     api_key: SecretStr = SecretStr(credentials.API_KEY)
+    v3_api_key: SecretStr = SecretStr(credentials.V3_API_KEY)
+    """The merchant's APIv3 key: encrypts notify resources and served certificates."""
+    v3_key_mode: KeyMode = KeyMode.PUBLIC_KEY
+    """How API v3 answers and notifies are signed (reference §2.4): ``public_key`` (the WeChat
+    Pay public key, ``PUB_KEY_ID_…``; no platform certificates), ``certificate`` (a platform
+    certificate, served by /v3/certificates) or ``both`` (a merchant switching over)."""
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
 
     @field_validator("api_key")
@@ -38,4 +45,11 @@ class SandboxSettings(BaseSettings):
     def _thirty_two_characters(cls, value: SecretStr) -> SecretStr:
         if len(value.get_secret_value()) != 32:
             raise ValueError("a v2 API key is 32 characters")
+        return value
+
+    @field_validator("v3_api_key")
+    @classmethod
+    def _thirty_two_bytes(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) != 32:
+            raise ValueError("an APIv3 key is 32 bytes")
         return value

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from payment.wechatpay.signing import SignType
 from payment.wechatpay.types import RefundStatus, TradeState
 
-__all__ = ["Order", "Refund", "Store"]
+__all__ = ["ApiVersion", "Order", "Refund", "Store"]
+
+
+class ApiVersion(StrEnum):
+    """The protocol an order was placed with (or a refund asked for): its notifies use it."""
+
+    V2 = "v2"
+    V3 = "v3"
 
 
 @dataclass(slots=True, eq=False)
@@ -29,6 +37,7 @@ class Refund:
     created_at: datetime
     status: RefundStatus = RefundStatus.PROCESSING
     success_time: datetime | None = None
+    api_version: ApiVersion = ApiVersion.V2
 
 
 @dataclass(slots=True, eq=False)
@@ -37,6 +46,7 @@ class Order:
     params: dict[str, str]
     """The business fields of the first unifiedorder: a re-entry must repeat them exactly."""
     sign_type: SignType
+    """v2: the sign type of its notifies (v3 orders keep the default and never use it)."""
     total_fee: int
     body: str
     attach: str
@@ -52,6 +62,7 @@ class Order:
     openid: str | None = None
     bank_type: str = "OTHERS"
     refunds: list[Refund] = field(default_factory=list)
+    api_version: ApiVersion = ApiVersion.V2
 
     @property
     def paid(self) -> bool:

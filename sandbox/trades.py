@@ -17,9 +17,9 @@ from payment.wechatpay.types import TradeState
 from sandbox import validation as v
 from sandbox.failures import BusinessFailError, PayRefusedError, ReturnFailError
 from sandbox.ids import Ids
-from sandbox.store import Order, Store
+from sandbox.store import ApiVersion, Order, Store
 
-__all__ = ["MIN_EXPIRE_AHEAD", "Trades", "query_fields"]
+__all__ = ["MIN_EXPIRE_AHEAD", "STATE_DESC", "OrderRequest", "Trades", "query_fields"]
 
 UNIFIED_ORDER_REQUIRED = (
     "body", "out_trade_no", "total_fee", "spbill_create_ip", "notify_url", "trade_type",
@@ -29,12 +29,28 @@ ENVELOPE = frozenset({"appid", "mch_id", "nonce_str", "sign", "sign_type"})
 MIN_EXPIRE_AHEAD = timedelta(minutes=1)
 """time_expire must leave at least this long to pay (newer docs: "建议…大于1分钟")."""
 
-_STATE_DESC = {
+STATE_DESC = {
     TradeState.SUCCESS: "支付成功",
     TradeState.REFUND: "转入退款",
     TradeState.NOTPAY: "订单未支付",
     TradeState.CLOSED: "订单已关闭",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A Native order as either protocol asks for it, validated by that protocol's reader."""
+
+    out_trade_no: str
+    params: Mapping[str, str]
+    """The business parameters, as text: a re-entry must repeat them exactly."""
+    total_fee: int
+    body: str
+    attach: str
+    notify_url: str
+    time_expire: datetime | None
+    sign_type: SignType = SignType.MD5
+    api_version: ApiVersion = ApiVersion.V2
 
 
 def _refuse_if_settled(order: Order) -> None:
@@ -66,35 +82,50 @@ class Trades:
         if fields.get("fee_type", c.FEE_TYPE_CNY) != c.FEE_TYPE_CNY:
             raise BusinessFailError(c.PARAM_ERROR, "fee_type参数错误：只支持CNY")
         v.optional_time(fields, "time_start")
-        time_expire = v.optional_time(fields, "time_expire")
-        params = {name: value for name, value in fields.items() if name not in ENVELOPE}
-
-        order = self.store.orders.get(out_trade_no)
-        if order is not None:
-            _refuse_if_settled(order)
-            if order.params != params:
-                raise BusinessFailError(c.INVALID_REQUEST, "201 商户订单号重复")
-            if now >= order.code_issued_at + c.CODE_URL_VALIDITY:
-                self.store.reissue_code(order, self._code_url(), self.ids.prepay_id(now), now)
-            return _code_fields(order)
-        if time_expire is not None and time_expire < now + MIN_EXPIRE_AHEAD:
-            raise BusinessFailError(c.PARAM_ERROR, "time_expire时间过短，至少1分钟")
-        order = Order(
+        request = OrderRequest(
             out_trade_no=out_trade_no,
-            params=params,
-            sign_type=sign_type,
+            params={name: value for name, value in fields.items() if name not in ENVELOPE},
             total_fee=total_fee,
             body=fields["body"],
             attach=fields.get("attach", ""),
             notify_url=fields["notify_url"],
+            time_expire=v.optional_time(fields, "time_expire"),
+            sign_type=sign_type,
+        )
+        return _code_fields(self.place(request, now))
+
+    def place(self, request: OrderRequest, now: datetime) -> Order:
+        """A new order, or WeChat's re-entry of an existing one (§1.3, §4): the same
+        parameters return the same code (a new one once it is two hours old), other
+        parameters are INVALID_REQUEST, a paid or closed order cannot be ordered again.
+        Whichever protocol asks, the rules are these."""
+        order = self.store.orders.get(request.out_trade_no)
+        if order is not None:
+            _refuse_if_settled(order)
+            if order.params != request.params:
+                raise BusinessFailError(c.INVALID_REQUEST, "201 商户订单号重复")
+            if now >= order.code_issued_at + c.CODE_URL_VALIDITY:
+                self.store.reissue_code(order, self._code_url(), self.ids.prepay_id(now), now)
+            return order
+        if request.time_expire is not None and request.time_expire < now + MIN_EXPIRE_AHEAD:
+            raise BusinessFailError(c.PARAM_ERROR, "time_expire时间过短，至少1分钟")
+        order = Order(
+            out_trade_no=request.out_trade_no,
+            params=dict(request.params),
+            sign_type=request.sign_type,
+            total_fee=request.total_fee,
+            body=request.body,
+            attach=request.attach,
+            notify_url=request.notify_url,
             created_at=now,
             code_url=self._code_url(),
             prepay_id=self.ids.prepay_id(now),
             code_issued_at=now,
-            time_expire=time_expire,
+            time_expire=request.time_expire,
+            api_version=request.api_version,
         )
         self.store.add_order(order)
-        return _code_fields(order)
+        return order
 
     def order_query(self, fields: Mapping[str, str]) -> dict[str, str]:
         if not fields.get("out_trade_no") and not fields.get("transaction_id"):
@@ -108,7 +139,12 @@ class Trades:
 
     def close_order(self, fields: Mapping[str, str]) -> dict[str, str]:
         v.require(fields, ("out_trade_no",))
-        order = self.store.orders.get(fields["out_trade_no"])
+        self.close(fields["out_trade_no"])
+        return {"result_msg": "OK"}
+
+    def close(self, out_trade_no: str) -> None:
+        """Unpaid → CLOSED; a paid, closed or unknown order cannot be closed (§1.5, §2.7)."""
+        order = self.store.orders.get(out_trade_no)
         if order is None:
             raise BusinessFailError(c.ORDERNOTEXIST, "订单不存在")
         if order.paid:
@@ -116,7 +152,6 @@ class Trades:
         if order.state is TradeState.CLOSED:
             raise BusinessFailError(c.ORDERCLOSED, "订单已关闭")
         order.state = TradeState.CLOSED
-        return {"result_msg": "OK"}
 
     def find(self, *, out_trade_no: str | None, code_url: str | None) -> Order:
         order = (
@@ -176,7 +211,7 @@ def query_fields(order: Order) -> dict[str, str]:
         "out_trade_no": order.out_trade_no,
         "attach": order.attach,
         "trade_state": order.state.value,
-        "trade_state_desc": _STATE_DESC.get(order.state, ""),
+        "trade_state_desc": STATE_DESC.get(order.state, ""),
     }
     if order.paid and order.transaction_id and order.time_end:
         fields.update(

@@ -54,17 +54,6 @@ def _refund_query(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str,
     return sandbox.refunds.refund_query(request.fields)
 
 
-async def _read_capped(request: Request) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > wire.MAX_REQUEST_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         faults = sandbox.faults
@@ -75,7 +64,7 @@ def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitab
             return Response(_UNAVAILABLE_PAGE % status, status_code=status, media_type="text/html")
         if request.method != "POST":
             return Response(wire.return_fail_answer("请使用post方法"), media_type=XML)
-        body = await _read_capped(request)
+        body = await wire.read_capped(request)
         try:
             if body is None:
                 raise ReturnFailError("XML格式错误")

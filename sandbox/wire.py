@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from starlette.requests import Request
+
 from payment.wechatpay import constants as c
 from payment.wechatpay import xml_codec
 from payment.wechatpay.signing import SignType, sign, verify
 from sandbox.failures import ReturnFailError
 from sandbox.ids import Ids
 
-__all__ = ["MAX_REQUEST_BYTES", "Merchant", "SignedRequest", "read_request"]
+__all__ = ["MAX_REQUEST_BYTES", "Merchant", "SignedRequest", "read_capped", "read_request"]
 
 MAX_REQUEST_BYTES = 256 * 1024
 
@@ -32,6 +34,18 @@ class Merchant:
 class SignedRequest:
     fields: dict[str, str]
     sign_type: SignType
+
+
+async def read_capped(request: Request) -> bytes | None:
+    """The request body, or None once it is over :data:`MAX_REQUEST_BYTES` (v2 and v3)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def read_request(body: bytes, merchant: Merchant) -> SignedRequest:

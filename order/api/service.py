@@ -24,6 +24,7 @@ from order.domain import (
     OrderConflictError,
     OrderNotFoundError,
     Status,
+    is_valid_order_id,
     violations,
 )
 from order.payments import PaidAtWeChat, Payments
@@ -193,6 +194,10 @@ class OrderService:
 def _require_id(order_id: str) -> None:
     if not order_id:
         raise InvalidRequestError([FieldViolation("id", "is required")])
+    # No order can have another id (a CHECK constraint says so); some (a NUL) PostgreSQL
+    # cannot even be asked about.
+    if not is_valid_order_id(order_id):
+        raise InvalidRequestError([FieldViolation("id", "must be 6 to 32 of [0-9A-Za-z_-|*]")])
 
 
 def _left(deadline: float) -> float:

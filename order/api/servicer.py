@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import grpc
@@ -9,6 +10,7 @@ from typing_extensions import override
 
 from order.api.errors import HANDLED_ERRORS, abort
 from order.api.service import CancelOutcome, CreateOrder, OrderService
+from order.domain import FieldViolation, InvalidRequestError
 from order.wire import order_message
 from paystream.order.v1 import order_pb2, order_pb2_grpc
 from runtime.observations import from_timestamp
@@ -37,9 +39,7 @@ class OrderServicer(order_pb2_grpc.OrderServiceServicer):
                     total_fee=request.total_fee,
                     description=request.description,
                     attach=request.attach,
-                    expire_time=from_timestamp(request.expire_time)
-                    if request.HasField("expire_time")
-                    else None,
+                    expire_time=_expire_time(request),
                 )
             )
         except HANDLED_ERRORS as error:
@@ -67,3 +67,15 @@ class OrderServicer(order_pb2_grpc.OrderServiceServicer):
         return order_pb2.CancelOrderResponse(
             outcome=CANCEL_OUTCOMES[outcome], order=order_message(order)
         )
+
+
+def _expire_time(request: order_pb2.CreateOrderRequest) -> datetime | None:
+    """The requested expire time; a Timestamp outside protobuf's range is an invalid argument."""
+    if not request.HasField("expire_time"):
+        return None
+    try:
+        return from_timestamp(request.expire_time)
+    except ValueError:
+        raise InvalidRequestError(
+            [FieldViolation("expire_time", "is not a valid timestamp")]
+        ) from None

@@ -10,6 +10,8 @@ ORDER_ID = re.compile(r"[0-9A-Za-z_\-|*]{6,32}")
 """WeChat's out_trade_no: 6 to 32 of [0-9A-Za-z_-|*] (our order id is the out_trade_no)."""
 MAX_TEXT_BYTES = 127
 """WeChat's limit for `body` (the description on the payment page) and `attach`, in UTF-8."""
+NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""What WeChat's XML cannot carry (NUL and most C0 controls); PostgreSQL refuses NUL too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,8 @@ def violations(order: NewOrder, now: datetime) -> list[FieldViolation]:
             found.append(
                 FieldViolation(name, f"must be at most {MAX_TEXT_BYTES} bytes of UTF-8, not {size}")
             )
+        elif NOT_XML_TEXT.search(text):
+            found.append(FieldViolation(name, "must not hold control characters"))
     if order.expire_time <= now:
         found.append(FieldViolation("expire_time", "must be in the future"))
     return found

@@ -20,7 +20,6 @@ from payment.service import convert, qr, validation
 from payment.service.errors import failure_for
 from payment.service.operations import NativeRequest, PaymentOperations, RefundRequest
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
-from runtime.observations import from_timestamp
 
 log = structlog.get_logger("payment.service")
 
@@ -69,7 +68,9 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
     ) -> payment_pb2.CreateNativeResponse:
         async def work() -> payment_pb2.CreateNativeResponse:
             expire_time = (
-                from_timestamp(request.expire_time) if request.HasField("expire_time") else None
+                validation.timestamp_field(request.expire_time, "expire_time")
+                if request.HasField("expire_time")
+                else None
             )
             validation.check_create_native(
                 request.out_trade_no,
@@ -78,6 +79,7 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
                 request.attach,
                 expire_time,
                 self._clock(),
+                request.product_id,
             )
             order = await self._ops.create_native(
                 NativeRequest(

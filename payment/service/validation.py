@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from payment.wechatpay.signing import trim
+from runtime.observations import from_timestamp
 
 OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_\-|*]{6,32}")
 OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,64}")
 MAX_DESCRIPTION_BYTES = 127
 MAX_ATTACH_BYTES = 127
 MAX_REASON_CHARS = 80
+MAX_PRODUCT_ID_CHARS = 32
+LATEST_EXPIRE = datetime(9999, 12, 31, 15, 59, 59, tzinfo=UTC)
+"""The last moment WeChat's Beijing-time fields (yyyyMMddHHmmss, UTC+8) can express."""
+# What XML 1.0 cannot carry at all (most C0 controls, U+FFFE, U+FFFF): such text cannot be sent.
+NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass
@@ -40,6 +50,20 @@ def check_fen(found: Violations, name: str, value: int) -> None:
         found.add(name, "must be at least 1 fen")
 
 
+def check_text(found: Violations, name: str, value: str) -> None:
+    if NOT_XML_TEXT.search(value):
+        found.add(name, "holds a control character that WeChat's XML cannot carry")
+
+
+def timestamp_field(stamp: Timestamp, name: str) -> datetime | None:
+    """A request's Timestamp as an aware datetime (None when unset); a Timestamp outside
+    protobuf's range (or with bad nanos) is an invalid argument, not a crash."""
+    try:
+        return from_timestamp(stamp)
+    except ValueError:
+        raise Violations([(name, "is not a valid timestamp")]) from None
+
+
 def check_create_native(
     out_trade_no: str,
     total_fee: int,
@@ -47,18 +71,30 @@ def check_create_native(
     attach: str,
     expire_time: datetime | None,
     now: datetime,
+    product_id: str = "",
 ) -> None:
     found = Violations()
     check_out_trade_no(found, out_trade_no)
     check_fen(found, "total_fee", total_fee)
-    if not description:
+    # Signing trims what the official SDK trims (signing.trim): blank is missing at WeChat.
+    if not trim(description):
         found.add("description", "is required (WeChat shows it on the payment page)")
     elif len(description.encode()) > MAX_DESCRIPTION_BYTES:
         found.add("description", f"must be at most {MAX_DESCRIPTION_BYTES} bytes of UTF-8")
     if len(attach.encode()) > MAX_ATTACH_BYTES:
         found.add("attach", f"must be at most {MAX_ATTACH_BYTES} bytes of UTF-8")
+    if len(product_id) > MAX_PRODUCT_ID_CHARS:
+        found.add("product_id", f"must be at most {MAX_PRODUCT_ID_CHARS} characters")
+    for name, text in (
+        ("description", description),
+        ("attach", attach),
+        ("product_id", product_id),
+    ):
+        check_text(found, name, text)
     if expire_time is not None and expire_time <= now:
         found.add("expire_time", "must be in the future")
+    elif expire_time is not None and expire_time > LATEST_EXPIRE:
+        found.add("expire_time", "must be before 9999-12-31 24:00 Beijing time")
     found.raise_if_any()
 
 
@@ -75,6 +111,7 @@ def check_refund(
         found.add("refund_fee", "must not exceed total_fee")
     if len(reason) > MAX_REASON_CHARS:
         found.add("reason", f"must be at most {MAX_REASON_CHARS} characters")
+    check_text(found, "reason", reason)
     found.raise_if_any()
 
 

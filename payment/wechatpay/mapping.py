@@ -68,9 +68,10 @@ def parse_beijing_compact(value: str) -> datetime:
         raise MappingError(f"time {value[:24]!r} is not yyyyMMddHHmmss")
     try:
         local = datetime.strptime(value, COMPACT_TIME_FORMAT).replace(tzinfo=BEIJING)
-    except ValueError:
+        # 0001-01-01 before 08:00 Beijing time is before year 1 in UTC: OverflowError.
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise MappingError(f"time {value!r} is not a date") from None
-    return local.astimezone(UTC)
 
 
 def beijing_compact(moment: datetime) -> str:
@@ -84,9 +85,9 @@ def parse_refund_time(value: str) -> datetime:
     """``yyyy-MM-dd HH:mm:ss`` in Beijing time (refund_success_time) → an aware UTC datetime."""
     try:
         local = datetime.strptime(value, REFUND_TIME_FORMAT).replace(tzinfo=BEIJING)
-    except ValueError:
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise MappingError(f"time {value[:24]!r} is not yyyy-MM-dd HH:mm:ss") from None
-    return local.astimezone(UTC)
 
 
 def _optional_time(fields: Mapping[str, str], name: str) -> datetime | None:

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
+from typing import Protocol
 
 import httpx
 
-from payment.wechatpay.config import WeChatPayConfig
-
-__all__ = ["build_http_client", "build_ssl_context"]
+__all__ = ["TransportSettings", "build_http_client", "build_ssl_context"]
 
 USER_AGENT = "paystream-wechatpay/1 (+httpx)"
 
 
-def build_ssl_context(config: WeChatPayConfig) -> ssl.SSLContext:
+class TransportSettings(Protocol):
+    """What the transport reads from a client configuration (v2's or v3's)."""
+
+    @property
+    def ca_bundle_path(self) -> Path | None: ...
+
+    @property
+    def client_cert_path(self) -> Path | None: ...
+
+    @property
+    def client_key_path(self) -> Path | None: ...
+
+    @property
+    def connect_timeout(self) -> float: ...
+
+    @property
+    def read_timeout(self) -> float: ...
+
+
+def build_ssl_context(config: TransportSettings) -> ssl.SSLContext:
     """Verifies the server against the system's CAs (plus ``ca_bundle_path``) and its host name,
     and presents the merchant certificate when one is configured."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
@@ -24,7 +43,9 @@ def build_ssl_context(config: WeChatPayConfig) -> ssl.SSLContext:
     return context
 
 
-def build_http_client(config: WeChatPayConfig, *, max_connections: int = 100) -> httpx.AsyncClient:
+def build_http_client(
+    config: TransportSettings, *, max_connections: int = 100
+) -> httpx.AsyncClient:
     """One pooled client for the life of the process; the composition root owns and closes it."""
     return httpx.AsyncClient(
         verify=build_ssl_context(config),

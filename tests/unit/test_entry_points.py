@@ -19,6 +19,7 @@ MISCONFIGURED = [
     ("order.reconcile", {}, "REDIS_URL is not set"),
     ("callback_gateway", {}, "WECHATPAY_API_KEY is not set"),
     ("sandbox", {"SANDBOX_PORT": "not-a-port"}, "SANDBOX_PORT is invalid"),
+    ("sandbox.shop", {"SHOP_PORT": "not-a-port"}, "SHOP_PORT is invalid"),
 ]
 
 

@@ -1,0 +1,162 @@
+"""One signed v3 request and its verified answer (reference §2.1-§2.3, §2.10).
+
+The request is compact UTF-8 JSON, signed on its way out by :class:`WeChatPayV3Auth`. The answer:
+
+- 200/204: its ``Wechatpay-*`` signature must verify (:class:`ResponseSignatureError` if missing
+  or wrong) before its body is read as anything;
+- 202 and any other status: WeChat's ``{"code", "message"}`` becomes the error of
+  :func:`payment.wechatpay_v3.errors.error_for_answer`. A signed error answer must verify too;
+  an unsigned one is taken as it is (WeChat cannot sign an answer to a request it could not
+  authenticate, and proxies in front of it sign nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from payment.wechatpay.errors import (
+    DeadlineExceededError,
+    ResponseSignatureError,
+    TransportError,
+)
+from payment.wechatpay.exchange import MAX_RESPONSE_BYTES
+from payment.wechatpay.exchange import _transport_error as transport_error
+from payment.wechatpay_v3 import constants as c
+from payment.wechatpay_v3.auth import WeChatPayV3Auth
+from payment.wechatpay_v3.errors import Api, error_for_answer
+from payment.wechatpay_v3.verification import SignedMessage, VerificationError, Verifier
+
+__all__ = ["Answer", "Exchange", "ExchangeSettings", "encode_json"]
+
+
+class ExchangeSettings(Protocol):
+    """Where WeChat is and how long to wait (a :class:`WeChatPayV3Config` is one)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def connect_timeout(self) -> float: ...
+
+    @property
+    def read_timeout(self) -> float: ...
+
+
+def encode_json(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON: the exact bytes sent are the bytes signed."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+    @property
+    def request_id(self) -> str:
+        return str(self.headers.get(c.HEADER_REQUEST_ID, ""))
+
+    def json(self) -> Any:
+        """The body as JSON; :class:`ResponseFormatError`-worthy problems raise ValueError."""
+        return json.loads(self.body)
+
+
+def _error_fields(body: bytes) -> tuple[str, str]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return "", ""
+    if not isinstance(parsed, dict):
+        return "", ""
+    code, message = parsed.get(c.ERROR_CODE), parsed.get(c.ERROR_MESSAGE)
+    return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else "")
+
+
+class Exchange:
+    """Sends, reads (capped) and checks one request; the retry loop calls it again."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        config: ExchangeSettings,
+        auth: WeChatPayV3Auth,
+        verifier: Verifier,
+    ) -> None:
+        self._http = http
+        self._config = config
+        self._auth = auth
+        self._verifier = verifier
+
+    async def call(
+        self,
+        api: Api,
+        method: str,
+        path: str,
+        payload: Mapping[str, Any] | None,
+        remaining: float | None,
+        *,
+        verify: bool = True,
+    ) -> Answer:
+        """The 200/204 answer, verified unless ``verify`` is False (the certificate download
+        verifies its answer itself, with the certificates it brings)."""
+        content = encode_json(payload) if payload is not None else b""
+        try:
+            async with asyncio.timeout(remaining):
+                answer = await self._send(method, path, content, remaining)
+        except TimeoutError:
+            raise DeadlineExceededError(
+                "DEADLINE_EXCEEDED", f"no answer from {path} in time"
+            ) from None
+        signed = c.HEADER_SIGNATURE in answer.headers
+        if answer.status in (200, 204):
+            if verify:
+                self.verify(answer)
+            return answer
+        if verify and signed:
+            self.verify(answer)
+        code, message = _error_fields(answer.body)
+        raise error_for_answer(api, answer.status, code, message)
+
+    def verify(self, answer: Answer) -> None:
+        try:
+            self._verifier.verify(SignedMessage.from_headers(answer.headers, answer.body))
+        except VerificationError as error:
+            raise ResponseSignatureError(
+                f"RESPONSE_{error.reason.upper()}", f"{error} (Request-ID {answer.request_id})"
+            ) from None
+
+    async def _send(
+        self, method: str, path: str, content: bytes, remaining: float | None
+    ) -> Answer:
+        config = self._config
+
+        def bound(seconds: float) -> float:
+            return seconds if remaining is None else max(0.001, min(seconds, remaining))
+
+        timeout = httpx.Timeout(
+            bound(config.read_timeout),
+            connect=bound(config.connect_timeout),
+            pool=bound(config.connect_timeout),
+        )
+        request = self._http.stream(
+            method, config.base_url + path, content=content, timeout=timeout, auth=self._auth
+        )
+        try:
+            async with request as response:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise TransportError("UNPARSABLE_RESPONSE", "the answer is too large")
+                    chunks.append(chunk)
+                return Answer(response.status_code, response.headers, b"".join(chunks))
+        except httpx.TransportError as error:
+            raise transport_error(error) from None
