@@ -20,6 +20,7 @@ from payment.wechatpay import (
     WeChatPayConfig,
     WeChatPayV2Client,
     build_http_client,
+    build_poster,
 )
 from payment.wechatpay_v3 import WeChatPayV3Client, WeChatPayV3Config
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
@@ -86,8 +87,11 @@ async def wechat_client(settings: PaymentSettings) -> AsyncIterator[WeChatPay]:
                 yield v3_client
         return
     config = wechat_config(settings)
-    async with build_http_client(config) as http:
-        yield WeChatPayV2Client(config, http, observer=metrics.record)
+    poster = build_poster(config)
+    try:
+        yield WeChatPayV2Client(config, poster, observer=metrics.record)
+    finally:
+        await poster.aclose()
 
 
 @asynccontextmanager

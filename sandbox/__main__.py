@@ -4,13 +4,13 @@ sandbox, two listeners."""
 
 from __future__ import annotations
 
-import logging
+import ssl
 from datetime import UTC, datetime
 
-import httpx
 import structlog
 import uvloop
 
+from payment.wechatpay.http import AiohttpPoster
 from runtime import logs
 from runtime.settings import load
 from sandbox.app import plain_app, tls_app
@@ -41,8 +41,12 @@ async def run(settings: SandboxSettings) -> None:
         mode=settings.v3_key_mode,
     )
     in_flight = settings.notify_concurrency
-    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    async with httpx.AsyncClient(limits=limits, trust_env=False) as notify_http:
+    notify_http = AiohttpPoster(
+        ssl.create_default_context(),
+        max_connections=in_flight,
+        user_agent="paystream-sandbox-notifier/1",
+    )
+    try:
         notifier = Notifier(
             notify_http,
             clock=_now,
@@ -86,6 +90,8 @@ async def run(settings: SandboxSettings) -> None:
             await listeners.serve()
         finally:
             await notifier.cancel_all()
+    finally:
+        await notify_http.aclose()
     log.info("sandbox_stopped")
 
 
@@ -94,7 +100,6 @@ def main() -> int:
     logs.configure("sandbox", settings.log_level)
     logs.register_secret(settings.api_key.get_secret_value())
     logs.register_secret(settings.v3_api_key.get_secret_value())
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # notify_attempt already says it all
     uvloop.run(run(settings))
     return 0
 

@@ -16,11 +16,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
-import httpx
 import structlog
 
 from payment.wechatpay import constants as c
 from payment.wechatpay import xml_codec
+from payment.wechatpay.errors import TransportError
+from payment.wechatpay.http import HttpPoster
 from sandbox.deliveries import Attempt, Delivery, DeliveryState, Outcome
 
 __all__ = ["Notifier"]
@@ -45,12 +46,16 @@ def classify_reply(status: int, body: bytes, api_version: str = "v2") -> Outcome
     return Outcome.SUCCESS if fields.get(c.RETURN_CODE) == c.SUCCESS else Outcome.FAIL_REPLY
 
 
+# How the HTTP port's failures read in the delivery log.
+_FAILURES = {"TIMEOUT": Outcome.TIMEOUT, "UNPARSABLE_RESPONSE": Outcome.INVALID_REPLY}
+
+
 class Notifier:
-    """Owns the notify tasks; one long-lived httpx client carries every attempt."""
+    """Owns the notify tasks; one long-lived HTTP client carries every attempt."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpPoster,
         *,
         clock: Callable[[], datetime],
         time_scale: float = 1.0,
@@ -133,10 +138,8 @@ class Notifier:
                 outcome = classify_reply(status, reply, delivery.api_version)
             except TimeoutError:
                 outcome = Outcome.TIMEOUT
-            except httpx.TimeoutException:
-                outcome = Outcome.TIMEOUT
-            except httpx.HTTPError:
-                outcome = Outcome.CONNECTION_ERROR
+            except TransportError as error:
+                outcome = _FAILURES.get(error.err_code, Outcome.CONNECTION_ERROR)
         attempt = Attempt(
             number=number,
             at=at,
@@ -162,22 +165,16 @@ class Notifier:
         headers = {"Content-Type": "text/xml; charset=utf-8"}
         if delivery.signer is not None:
             headers = {"Content-Type": "application/json", **delivery.signer(delivery.body)}
-        request = self._http.stream(
+        answer = await self._http.request(
             "POST",
             delivery.notify_url,
-            content=delivery.body,
-            headers=headers,
-            timeout=self._reply_timeout,
+            delivery.body,
+            headers,
+            connect_timeout=self._reply_timeout,
+            read_timeout=self._reply_timeout,
+            max_bytes=MAX_REPLY_BYTES,
         )
-        async with request as response:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_REPLY_BYTES:
-                    break
-            return response.status_code, b"".join(chunks)
+        return answer.status, answer.body
 
     async def drain(self) -> None:
         """Waits until every delivery started so far has finished."""

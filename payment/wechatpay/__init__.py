@@ -32,6 +32,7 @@ from payment.wechatpay.errors import (
     UnrecognisedError,
     WeChatPayError,
 )
+from payment.wechatpay.http import AiohttpPoster, HttpAnswer, HttpPoster, HttpxPoster
 from payment.wechatpay.notify import fail_reply, parse_payment_notify, success_reply
 from payment.wechatpay.notify_errors import (
     MerchantMismatchError,
@@ -47,7 +48,7 @@ from payment.wechatpay.notify_errors import (
 from payment.wechatpay.refund_notify import decrypt_req_info, parse_refund_notify
 from payment.wechatpay.retry import RetryPolicy, Timing
 from payment.wechatpay.signing import SignType
-from payment.wechatpay.transport import build_http_client, build_ssl_context
+from payment.wechatpay.transport import build_http_client, build_poster, build_ssl_context
 from payment.wechatpay.types import (
     NativeOrder,
     PaymentNotify,
@@ -61,11 +62,15 @@ from payment.wechatpay.types import (
 )
 
 __all__ = [
+    "AiohttpPoster",
     "AttemptRecord",
     "BusinessOutcomeError",
     "CallerError",
     "ConfigurationError",
     "DeadlineExceededError",
+    "HttpAnswer",
+    "HttpPoster",
+    "HttpxPoster",
     "MerchantKeys",
     "MerchantMismatchError",
     "NativeOrder",
@@ -105,6 +110,7 @@ __all__ = [
     "WeChatPayError",
     "WeChatPayV2Client",
     "build_http_client",
+    "build_poster",
     "build_ssl_context",
     "decrypt_req_info",
     "fail_reply",

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
 
-import httpx
 import structlog
 
 from payment.wechatpay import constants as c
@@ -29,9 +28,10 @@ from payment.wechatpay.errors import (
     WeChatPayError,
 )
 from payment.wechatpay.exchange import Exchange
+from payment.wechatpay.http import HttpPoster
 from payment.wechatpay.retry import RetryPolicy, Timing, call_with_retries
 from payment.wechatpay.signing import new_nonce
-from payment.wechatpay.transport import build_http_client
+from payment.wechatpay.transport import build_poster
 from payment.wechatpay.types import NativeOrder, RefundQueryResult, RefundResult, TradeStatus
 
 __all__ = ["AttemptRecord", "WeChatPayV2Client"]
@@ -60,7 +60,7 @@ class WeChatPayV2Client:
     def __init__(
         self,
         config: WeChatPayConfig,
-        http: httpx.AsyncClient,
+        http: HttpPoster,
         *,
         nonce: Callable[[], str] = new_nonce,
         clock: Callable[[], datetime] = _utcnow,
@@ -79,8 +79,11 @@ class WeChatPayV2Client:
     @asynccontextmanager
     async def open(cls, config: WeChatPayConfig, **options: Any) -> AsyncIterator[Self]:
         """A client with its own pooled HTTP client, closed on exit."""
-        async with build_http_client(config) as http:
-            yield cls(config, http, **options)
+        poster = build_poster(config)
+        try:
+            yield cls(config, poster, **options)
+        finally:
+            await poster.aclose()
 
     @property
     def config(self) -> WeChatPayConfig:

@@ -27,11 +27,13 @@ from payment.wechatpay.errors import (
     WeChatPayError,
     error_for,
 )
+from payment.wechatpay.http import HttpPoster
 from payment.wechatpay.signing import SignType, sign, trim, verify
 
 __all__ = ["MAX_RESPONSE_BYTES", "Exchange", "check_answer", "code_from_return_msg"]
 
 MAX_RESPONSE_BYTES = 1024 * 1024
+XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 
 
 def code_from_return_msg(return_msg: str) -> str:
@@ -65,6 +67,7 @@ def check_answer(
 
 
 def _transport_error(error: httpx.TransportError) -> WeChatPayError:
+    """An httpx failure as our error (the v3 client's transport is httpx)."""
     if isinstance(error, httpx.TimeoutException):
         return TransportError("TIMEOUT", f"{type(error).__name__} talking to WeChat Pay")
     cause: BaseException | None = error
@@ -80,9 +83,7 @@ def _transport_error(error: httpx.TransportError) -> WeChatPayError:
 class Exchange:
     """Signs, sends and checks one request; the retry loop calls it again on a RetryableError."""
 
-    def __init__(
-        self, http: httpx.AsyncClient, config: WeChatPayConfig, nonce: Callable[[], str]
-    ) -> None:
+    def __init__(self, http: HttpPoster, config: WeChatPayConfig, nonce: Callable[[], str]) -> None:
         self._http = http
         self._config = config
         self._nonce = nonce
@@ -131,28 +132,17 @@ class Exchange:
         def bound(seconds: float) -> float:
             return seconds if remaining is None else max(0.001, min(seconds, remaining))
 
-        timeout = httpx.Timeout(
-            bound(config.read_timeout),
-            connect=bound(config.connect_timeout),
-            pool=bound(config.connect_timeout),
+        answer = await self._http.request(
+            "POST",
+            url,
+            body,
+            XML_HEADERS,
+            connect_timeout=bound(config.connect_timeout),
+            read_timeout=bound(config.read_timeout),
+            max_bytes=MAX_RESPONSE_BYTES,
         )
-        try:
-            async with self._http.stream("POST", url, content=body, timeout=timeout) as response:
-                if response.status_code >= 500 or response.status_code == 429:
-                    raise TransportError(
-                        f"HTTP_{response.status_code}", "WeChat Pay is unavailable"
-                    )
-                if response.status_code != 200:
-                    raise ConfigurationError(
-                        f"HTTP_{response.status_code}", f"unexpected HTTP status from {url}"
-                    )
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise TransportError("UNPARSABLE_RESPONSE", "the answer is too large")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except httpx.TransportError as error:
-            raise _transport_error(error) from None
+        if answer.status >= 500 or answer.status == 429:
+            raise TransportError(f"HTTP_{answer.status}", "WeChat Pay is unavailable")
+        if answer.status != 200:
+            raise ConfigurationError(f"HTTP_{answer.status}", f"unexpected HTTP status from {url}")
+        return answer.body

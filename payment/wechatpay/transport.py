@@ -8,7 +8,9 @@ from typing import Protocol
 
 import httpx
 
-__all__ = ["TransportSettings", "build_http_client", "build_ssl_context"]
+from payment.wechatpay.http import AiohttpPoster
+
+__all__ = ["TransportSettings", "build_http_client", "build_poster", "build_ssl_context"]
 
 USER_AGENT = "paystream-wechatpay/1 (+httpx)"
 
@@ -56,4 +58,11 @@ def build_http_client(
         headers={"User-Agent": USER_AGENT, "Content-Type": "text/xml; charset=utf-8"},
         follow_redirects=False,
         trust_env=False,
+    )
+
+
+def build_poster(config: TransportSettings, *, max_connections: int = 100) -> AiohttpPoster:
+    """The v2 client's HTTP port (aiohttp; create it inside the running event loop)."""
+    return AiohttpPoster(
+        build_ssl_context(config), max_connections=max_connections, user_agent=USER_AGENT
     )

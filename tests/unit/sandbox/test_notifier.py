@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from payment.wechatpay.constants import NOTIFY_RETRY_SCHEDULE
+from payment.wechatpay.http import HttpxPoster
 from sandbox.deliveries import Delivery, DeliveryLog, DeliveryState, Outcome
 from sandbox.notifier import Notifier
 
@@ -46,7 +47,7 @@ class Harness:
         self, http: httpx.AsyncClient, time_scale: float, reply_timeout: float = 5.0
     ) -> Notifier:
         return Notifier(
-            http,
+            HttpxPoster(http),
             clock=lambda: datetime(2026, 11, 27, tzinfo=UTC),
             sleep=self.sleep,
             time_scale=time_scale,
@@ -172,7 +173,7 @@ async def test_cancel_all_stops_pending_deliveries(harness: Harness) -> None:
 
     receiver = Receiver(httpx.Response(200, content=FAIL))
     async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
-        notifier = Notifier(http, clock=lambda: datetime.now(UTC), sleep=never)
+        notifier = Notifier(HttpxPoster(http), clock=lambda: datetime.now(UTC), sleep=never)
         delivery = harness.delivery()
         notifier.dispatch([delivery])
         await first_wait.wait()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from payment.wechatpay.http import HttpxPoster
 from payment.wechatpay.mapping import beijing_compact
 from payment.wechatpay.signing import SignType
 from payment.wechatpay.types import TradeState
@@ -24,7 +25,7 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 async def sandbox() -> AsyncIterator[Sandbox]:
     transport = httpx.MockTransport(lambda _: httpx.Response(200))
     async with httpx.AsyncClient(transport=transport) as http:
-        notifier = Notifier(http, clock=lambda: NOW)
+        notifier = Notifier(HttpxPoster(http), clock=lambda: NOW)
         yield Sandbox(
             Merchant("wx1", "19", "k" * 32),
             notifier,

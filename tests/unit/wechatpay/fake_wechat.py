@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from payment.wechatpay import AttemptRecord, WeChatPayConfig, WeChatPayV2Client, xml_codec
+from payment.wechatpay import (
+    AttemptRecord,
+    HttpxPoster,
+    WeChatPayConfig,
+    WeChatPayV2Client,
+    xml_codec,
+)
 from payment.wechatpay.retry import RetryPolicy, Timing
 from payment.wechatpay.signing import SignType, sign
 
@@ -140,7 +146,7 @@ def client_for(
     http = httpx.AsyncClient(transport=httpx.MockTransport(wechat.handle))
     client = WeChatPayV2Client(
         config(**overrides),
-        http,
+        HttpxPoster(http),
         clock=lambda: NOW,
         retry=retry or RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=1.0),
         timing=Timing(monotonic=clock.monotonic, sleep=clock.sleep, rng=random.Random(7)),
