@@ -21,6 +21,7 @@ USAGE = """\
 ./dev env       the environment variables a process needs: eval "$(./dev env)"
 ./dev proto     regenerate paystream/ from protos/
 ./dev lock      re-pin constraints.txt from the current .venv
+./dev bench     every stage against its baselines (--quick: a few minutes; BENCHMARKS.md)
 ./dev chaos     a fault run on private servers: pay N orders while things break, check
                 every order (--orders N, --rate R, --time-scale S; see RELIABILITY.md)
 """
@@ -113,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         case "lock":
             return cmd_lock()
+        case "bench":
+            stack.up()
+            return subprocess.run(
+                [sys.executable, "-m", "bench", *rest], cwd=ROOT, check=False
+            ).returncode
         case "chaos":
             from devstack.chaos.cli import main as chaos
 
