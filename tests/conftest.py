@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,8 +129,21 @@ def database_url(template_database: str) -> Iterator[str]:
     with psycopg.connect(base_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     yield _with_database(base_url, name)
-    with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _drop_database(base_url, name)
+
+
+def _drop_database(base_url: str, name: str, attempts: int = 5) -> None:
+    """Drops a test's database; a session PostgreSQL will not end yet (an autovacuum worker,
+    a connection closing) gets a moment and another try."""
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(base_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 # --- Redis --------------------------------------------------------------------------------------

@@ -135,6 +135,8 @@ class Postgres:
     def _ensure_role_and_database(self) -> None:
         if self._psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{PG_USER}'") != "1":
             self._psql(f"CREATE ROLE {PG_USER} LOGIN CREATEDB PASSWORD '{PG_PASSWORD}'")
+        # Tests drop their databases WITH (FORCE), which may have to end an autovacuum worker.
+        self._psql(f"GRANT pg_signal_backend TO {PG_USER}")
         if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{PG_DATABASE}'") != "1":
             self._psql(f"CREATE DATABASE {PG_DATABASE} OWNER {PG_USER}")
 

@@ -1,0 +1,32 @@
+"""The short fault run (`./dev chaos`, RELIABILITY.md): a whole paystream on private servers
+pays 2,000 orders while the broker is killed and restarted, PostgreSQL crashes and restarts,
+Redis restarts empty, the gateway restarts and the worker is SIGKILLed three times. Every order
+ends right, with exactly one OrderPaid event per paid order, every SUCCESS answer in Kafka and
+every FAIL answer retried until SUCCESS."""
+
+from __future__ import annotations
+
+import pytest
+
+from devstack.chaos import ChaosPlan, run_chaos
+
+
+@pytest.mark.timeout(600)
+def test_two_thousand_orders_under_every_fault_end_right_with_one_event_each(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plan = ChaosPlan(orders=2000, pay_rate=40.0, chunk=20, settle_timeout=300.0)
+    report = run_chaos(plan)
+    with capsys.disabled():
+        print("\n" + report.text())
+    counts = report.verdict.counts
+    assert report.ok, report.text()
+    assert [f.name for f in report.faults] == [name for _, name in plan.faults]
+    assert counts["orders PAID"] == 1900
+    assert counts["orders PENDING"] == 100
+    assert counts["order.events distinct event ids"] == 1900
+    assert counts["notify deliveries (probe)"] > 0
+    assert counts["extra copies of a notify (duplicates)"] > 0
+    assert counts["non-SUCCESS answers to real notifies (each retried)"] > 0, (
+        "the faults should have made the gateway answer something other than SUCCESS"
+    )
