@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from devstack.apps import System
 from devstack.chaos.plan import ChaosPlan
-from devstack.chaos.servers import PrivateServers
+from devstack.private import PrivateServers
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from devstack.chaos.load import PayLog, pay_steadily
 from devstack.chaos.orders import RunOrders, insert_orders, place_at_wechat
 from devstack.chaos.plan import ChaosPlan
 from devstack.chaos.report import RunReport
-from devstack.chaos.servers import PrivateServers, private_home, private_servers
 from devstack.chaos.system import private_system
 from devstack.chaos.verify import verify
 from devstack.layout import STACK
+from devstack.private import PrivateServers, private_home, private_servers
 from sandbox import credentials
 
 ARTIFACTS = STACK / "chaos"

@@ -6,24 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from devstack.apps import System
-from devstack.chaos.servers import PrivateServers, free_port, free_port_pair
-from devstack.layout import Ports
+from devstack.ports import private_app_ports
+from devstack.private import PrivateServers
 
 
 def private_system(servers: PrivateServers, home: Path, time_scale: float) -> System:
-    ports = Ports(
+    ports = private_app_ports(
         postgres=servers.postgres.port,
         redis=servers.redis.port,
         kafka=servers.kafka.port,
         kafka_controller=servers.kafka.controller_port,
-        sandbox=free_port_pair(),
-        payment=free_port(),
-        order=free_port(),
-        gateway=free_port(),
-        payment_metrics=free_port(),
-        order_metrics=free_port(),
-        worker_metrics=free_port(),
-        shop=free_port(),
     )
     return System(
         ports=ports,

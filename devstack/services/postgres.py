@@ -157,6 +157,9 @@ class Postgres:
                     "-w",
                     "-t",
                     "60",
+                    # The port given now wins over the one recorded when the cluster was made.
+                    "-o",
+                    f"-p {self.port}",
                     "start",
                 ]
             ),

@@ -90,7 +90,9 @@ class Redis:
             pass  # shutting down closes the connection under us
         finally:
             client.close()
-        procs.wait_until(lambda: not procs.alive(pid), 10)
+        if not procs.wait_until(lambda: not procs.alive(pid), 5):
+            # It did not hear us (another port, say): stop it by its pid like any process.
+            return procs.stop(self.pid_file, timeout=10)
         self.pid_file.unlink(missing_ok=True)
         return True
 

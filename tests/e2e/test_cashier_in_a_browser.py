@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +17,10 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from devstack.apps import System
-from devstack.layout import Ports
+from devstack.ports import private_app_ports
+from devstack.private import PRIVATE
 from order.domain import Status
 from tests.fixtures.order import OrderTopics, load_order
-from tests.private_stack import PRIVATE, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "cashier"
@@ -39,35 +38,13 @@ CHROMIUM_FLAGS = [
 PAID_WITHIN_MS = 15_000
 
 
-def _free_port_pair() -> int:
-    """A free port whose successor is free too (the sandbox listens on both: HTTP, then TLS)."""
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two consecutive free ports")
-
-
 @pytest.fixture
 def system(
     database_url: str, redis_url: str, kafka_bootstrap: str, order_topics: OrderTopics
 ) -> Iterator[System]:
     """The six processes on free ports over this test's database, Redis database and topics."""
     home = PRIVATE / f"cashier-{uuid.uuid4().hex[:8]}"
-    ports = Ports(
-        sandbox=_free_port_pair(),
-        payment=free_port(),
-        order=free_port(),
-        gateway=free_port(),
-        payment_metrics=free_port(),
-        order_metrics=free_port(),
-        worker_metrics=free_port(),
-        shop=free_port(),
-    )
+    ports = private_app_ports()
     topics = {
         "KAFKA_TOPIC_OBSERVATIONS": order_topics.observations,
         "KAFKA_TOPIC_ORDER_EVENTS": order_topics.events,

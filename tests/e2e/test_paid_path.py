@@ -17,6 +17,7 @@ import httpx
 import pytest
 import structlog
 
+from devstack.ports import free_port
 from order.domain import Status
 from payment.wechatpay import RetryPolicy, WeChatPayV2Client
 from paystream.events.v1 import events_pb2
@@ -30,7 +31,6 @@ from tests.fixtures.order import (
     read_topic,
 )
 from tests.fixtures.sandbox import SandboxControl, SandboxHandle
-from tests.private_stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import signal
 import psycopg
 from confluent_kafka import Consumer, Producer
 
-from tests.private_stack import private_kafka, private_postgres
+from devstack.private import private_kafka, private_postgres
 
 
 def test_acknowledged_kafka_records_survive_a_broker_crash_and_restart() -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 
+from devstack.ports import free_port
 from tests.conftest import TopicFactory
 from tests.fixtures.gateway import API_KEY, APPID, MCH_ID, notify_fields, signed_body
 from tests.kafka_reader import read_records
-from tests.private_stack import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -8,10 +8,10 @@ import time
 
 from confluent_kafka import Producer
 
+from devstack.private import private_kafka
 from runtime.kafka import producer_config
 from tests.fixtures.gateway import gateway_settings, notify_fields, running_gateway, signed_body
 from tests.kafka_reader import read_records
-from tests.private_stack import private_kafka
 
 NOTIFY = "/wechatpay/v2/notify"
 

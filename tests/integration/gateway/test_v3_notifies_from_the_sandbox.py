@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from callback_gateway.__main__ import bootstrap
 from callback_gateway.settings import GatewaySettings
+from devstack.ports import free_port
 from payment.wechatpay import RetryPolicy
 from payment.wechatpay_v3 import WeChatPayV3Client
 from paystream.events.v1 import events_pb2
@@ -22,7 +23,6 @@ from paystream.payment.v1 import types_pb2
 from tests.conftest import TopicFactory
 from tests.fixtures.sandbox import SandboxControl, SandboxHandle, all_finished
 from tests.kafka_reader import read_records
-from tests.private_stack import free_port
 
 EXPECTED_REFUSALS = {
     "stale_timestamp": 401,

@@ -14,6 +14,7 @@ import redis as redis_sync
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from devstack.ports import free_port
 from order.domain import is_valid_order_id
 from order.store import PENDING_KEY, snapshot_key
 from paystream.events.v1 import events_pb2
@@ -30,7 +31,6 @@ from tests.fixtures.order import (
     read_topic,
     running_api,
 )
-from tests.private_stack import free_port
 
 
 def _violations(error: grpc.aio.AioRpcError) -> dict[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devstack.ports import free_port
 from order.api.bootstrap import SERVICE_NAME
 from order.domain import Status
 from paystream.order.v1 import order_pb2, order_pb2_grpc
@@ -26,7 +27,6 @@ from tests.fixtures.order import (
     observed,
     produce,
 )
-from tests.private_stack import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

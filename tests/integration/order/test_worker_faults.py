@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import redis as redis_sync
 
+from devstack.private import private_postgres, private_redis
 from order import migrate
 from order.domain import Status
 from order.store import snapshot_key
@@ -34,7 +35,6 @@ from tests.fixtures.order import (
     read_topic,
     scalar,
 )
-from tests.private_stack import private_postgres, private_redis
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devstack.ports import free_port
 from tests.fixtures.payment import RunningPayments
-from tests.private_stack import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

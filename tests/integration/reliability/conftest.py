@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from devstack.chaos import logscan
+from devstack.ports import free_port
 from sandbox import credentials
 from tests.conftest import TopicFactory
 from tests.fixtures.gateway import API_KEY, APPID, MCH_ID
-from tests.private_stack import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

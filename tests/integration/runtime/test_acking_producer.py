@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from confluent_kafka import Consumer
 
+from devstack.ports import free_port
 from runtime.kafka import AckingProducer, DeliveryTimeoutError, ProduceError, producer_config
 from tests.conftest import TopicFactory
-from tests.private_stack import free_port
 
 
 async def test_send_returns_the_acknowledged_position(

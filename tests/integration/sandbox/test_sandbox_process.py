@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from devstack.ports import free_port
 from tests.fixtures.sandbox import ROOT, wait_ready
-from tests.private_stack import free_port
 
 
 def test_the_sandbox_starts_generates_its_tls_files_and_stops_on_sigterm(tmp_path: Path) -> None:

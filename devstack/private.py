@@ -1,11 +1,12 @@
-"""Private PostgreSQL, Redis and Kafka for one fault run, on free loopback ports, in their own
-folder under .stack/private/: stopping them disturbs no other test and no developer stack."""
+"""Private PostgreSQL, Redis and Kafka servers on free loopback ports, each in its own folder
+under .stack/private/ (the postgres user must reach it, which rules out pytest's private tmp
+folders): fault tests and fault runs stop them without disturbing anyone, and they are removed
+afterwards."""
 
 from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,34 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.layout import HOST, STACK, TOPICS
+from devstack.layout import STACK, TOPICS
+from devstack.ports import free_port
 from devstack.services.kafka import Kafka
 from devstack.services.postgres import Postgres
 from devstack.services.redis import Redis
 
 PRIVATE = STACK / "private"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def free_port_pair() -> int:
-    """A free port whose successor is free too (the sandbox listens on port and port + 1)."""
-    for _ in range(100):
-        port = free_port()
-        if port >= 65535:
-            continue
-        try:
-            with socket.socket() as sock:
-                sock.bind((HOST, port + 1))
-        except OSError:
-            continue
-        return port
-    raise OSError("no two consecutive free ports found")
 
 
 @dataclass(frozen=True)
@@ -101,3 +81,36 @@ def private_servers(home: Path) -> Iterator[PrivateServers]:
         servers.kafka.stop(sig=signal.SIGKILL)  # the data is thrown away: no clean stop needed
         servers.redis.stop()
         servers.postgres.stop(mode="immediate")
+
+
+@contextmanager
+def private_kafka() -> Iterator[Kafka]:
+    with private_home("kafka") as home:
+        server = Kafka(home=home, port=free_port(), controller_port=free_port())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop(sig=signal.SIGKILL)  # its data is thrown away: no need for a clean stop
+
+
+@contextmanager
+def private_postgres() -> Iterator[Postgres]:
+    with private_home("pg") as home:
+        server = Postgres(home=home, port=free_port())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop(mode="immediate")
+
+
+@contextmanager
+def private_redis() -> Iterator[Redis]:
+    with private_home("redis") as home:
+        server = Redis(home=home, port=free_port())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
