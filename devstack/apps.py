@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from devstack import procs
 from devstack.layout import HOST, PORTS, ROOT, STACK, Ports
 from sandbox import credentials
+from sandbox.v3_keys import ensure_v3_files, merchant_environment
 
 
 def _http_ok(url: str) -> Callable[[], bool]:
@@ -70,7 +71,7 @@ class System:
     """Run the demo shop too (`python -m sandbox.shop`, a client of the gRPC services)."""
 
     @classmethod
-    def local(cls) -> System:
+    def local(cls, api_version: str = "v2") -> System:
         from devstack.stack import stack_env
 
         stack = stack_env()
@@ -80,6 +81,7 @@ class System:
             stack["DATABASE_URL"],
             stack["REDIS_URL"],
             stack["KAFKA_BOOTSTRAP_SERVERS"],
+            api_version=api_version,
             with_shop=True,
         )
 
@@ -107,7 +109,19 @@ class System:
             "PAYMENT_GRPC_TARGET": f"{HOST}:{p.payment}",
             "ORDER_GRPC_TARGET": f"{HOST}:{p.order}",
             "SANDBOX_STATE_DIR": str(self.sandbox_state),
+            **(self._v3_env() if self.api_version == "v3" else {}),
             **self.extra_env,
+        }
+
+    def _v3_env(self) -> dict[str, str]:
+        """API v3: the merchant's v3 keys (made with the sandbox's, idempotently) and the v3
+        notify endpoint, which serves refund events too."""
+        files = ensure_v3_files(self.sandbox_state, mch_id=credentials.MCH_ID)
+        notify_url = f"http://{HOST}:{self.ports.gateway}/wechatpay/v3/notify"
+        return {
+            **merchant_environment(files, credentials.V3_API_KEY),
+            "WECHATPAY_NOTIFY_URL": notify_url,
+            "WECHATPAY_REFUND_NOTIFY_URL": notify_url,
         }
 
     def apps(self) -> list[App]:
@@ -182,8 +196,17 @@ class System:
 
     def start(self, app: App, timeout: float = 60.0) -> bool:
         """Starts the app unless it runs; waits until ready. False when it already ran."""
+        protocol_file = app.pid_file.with_suffix(".api")
         if app.pid() is not None:
+            running = protocol_file.read_text() if protocol_file.exists() else self.api_version
+            if running != self.api_version:
+                raise SystemExit(
+                    f"{app.name} runs with WeChat Pay API {running}, not "
+                    f"{self.api_version}: stop it first (./dev down)"
+                )
             return False
+        protocol_file.parent.mkdir(parents=True, exist_ok=True)
+        protocol_file.write_text(self.api_version)
         procs.spawn(
             app.pid_file,
             [sys.executable, "-m", app.module],

@@ -46,6 +46,7 @@ def parse(args: list[str]) -> tuple[ChaosPlan, argparse.Namespace]:
     parser.add_argument("--settle-timeout", type=float, default=1800.0)
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     parser.add_argument("--keep-logs", action="store_true", help="keep a passed run's logs")
+    parser.add_argument("--v3", action="store_true", help="speak WeChat Pay API v3 throughout")
     options = parser.parse_args(args)
     rate = options.rate or (40.0 if options.orders <= 5000 else 250.0)
     plan = ChaosPlan(
@@ -55,6 +56,7 @@ def parse(args: list[str]) -> tuple[ChaosPlan, argparse.Namespace]:
         time_scale=options.time_scale,
         kafka_signal=options.kafka_signal,
         settle_timeout=options.settle_timeout,
+        api_version="v3" if options.v3 else "v2",
     )
     return plan, options
 

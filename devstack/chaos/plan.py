@@ -63,10 +63,14 @@ class ChaosPlan:
     settle_timeout: float = 600.0
     seed: int = 20261127
     faults: tuple[tuple[float, str], ...] = FAULTS
+    api_version: str = "v2"
+    """The WeChat Pay protocol the whole run speaks: v2 (XML) or v3 (JSON, RSA, AES-GCM)."""
 
     def __post_init__(self) -> None:
         if not 10 <= self.orders <= 1_000_000:
             raise ValueError("orders must be between 10 and 1,000,000")
+        if self.api_version not in {"v2", "v3"}:
+            raise ValueError("api_version is v2 or v3")
         if self.pay_rate <= 0 or self.chunk < 1 or self.control_every < 2:
             raise ValueError("pay_rate, chunk and control_every must be positive (every >= 2)")
 

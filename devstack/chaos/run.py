@@ -37,7 +37,7 @@ def run_chaos(plan: ChaosPlan, say: Say = print, keep_logs: bool = False) -> Run
     began = time.monotonic()
     with private_home("chaos") as home, private_servers(home / "servers") as servers:
         report.phases["start private PostgreSQL, Redis, Kafka"] = round(time.monotonic() - began, 1)
-        system = private_system(servers, home / "system", plan.time_scale)
+        system = private_system(servers, home / "system", plan.time_scale, plan.api_version)
         try:
             _run(plan, run_id, servers, system, report, say)
         except BaseException:

@@ -10,7 +10,9 @@ from devstack.ports import private_app_ports
 from devstack.private import PrivateServers
 
 
-def private_system(servers: PrivateServers, home: Path, time_scale: float) -> System:
+def private_system(
+    servers: PrivateServers, home: Path, time_scale: float, api_version: str = "v2"
+) -> System:
     ports = private_app_ports(
         postgres=servers.postgres.port,
         redis=servers.redis.port,
@@ -18,6 +20,7 @@ def private_system(servers: PrivateServers, home: Path, time_scale: float) -> Sy
         kafka_controller=servers.kafka.controller_port,
     )
     return System(
+        api_version=api_version,
         ports=ports,
         home=home,
         database_url=servers.database_url,

@@ -51,10 +51,18 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="leave everything running and print what to open"
     )
+    parser.add_argument(
+        "--v3",
+        action="store_true",
+        help="talk WeChat Pay API v3 (JSON, RSA, AES-GCM) to the sandbox",
+    )
     args = parser.parse_args(list(argv))
     progress = Progress()
-    progress.heading("paystream demo: WeChat Pay Native (QR code) payments, end to end")
-    system = System.local()
+    api = "v3" if args.v3 else "v2"
+    progress.heading(
+        f"paystream demo: WeChat Pay Native (QR code) payments, end to end (API {api})"
+    )
+    system = System.local(api_version=api)
     servers_started: list[str] = []
     apps_started: list[App] = []
     code, keep = 1, args.keep

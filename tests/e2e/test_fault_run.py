@@ -12,10 +12,13 @@ from devstack.chaos import ChaosPlan, run_chaos
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("api_version", ["v2", "v3"])
 def test_two_thousand_orders_under_every_fault_end_right_with_one_event_each(
-    capsys: pytest.CaptureFixture[str],
+    api_version: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plan = ChaosPlan(orders=2000, pay_rate=40.0, chunk=20, settle_timeout=300.0)
+    plan = ChaosPlan(
+        orders=2000, pay_rate=40.0, chunk=20, settle_timeout=300.0, api_version=api_version
+    )
     report = run_chaos(plan)
     with capsys.disabled():
         print("\n" + report.text())
