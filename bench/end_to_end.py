@@ -56,9 +56,17 @@ def one_run(rate: float, seconds: float) -> dict[str, object]:
         place(system, ids, TOTAL_FEE)
         sandbox_url = f"http://127.0.0.1:{system.ports.sandbox}"
         began = datetime.now(UTC)
+        pids = {app.name: pid for app in system.apps() if (pid := app.pid()) is not None}
+        cpu_before = {name: procs.cpu_seconds(pid) for name, pid in pids.items()}
+        clock = time.monotonic()
         asked = pay_at_rate(sandbox_url, ids, rate)
         offered = count / (max(asked.values()) - min(asked.values()) or 1)
         common.wait_for(lambda: len(paid_at(system.database_url)) >= count, 300, 0.2)
+        elapsed = time.monotonic() - clock
+        cpu = {
+            name: round((procs.cpu_seconds(pid) - cpu_before[name]) / elapsed, 2)
+            for name, pid in pids.items()
+        }
         paid = paid_at(system.database_url)
         latencies = sorted((paid[o] - asked[o]) * 1000 for o in ids)
         rss = {
@@ -75,6 +83,7 @@ def one_run(rate: float, seconds: float) -> dict[str, object]:
         "max_ms": latencies[-1],
         "latencies_ms": latencies,
         "peak_rss_mb": rss,
+        "cpu_cores": cpu,
         "started": began.isoformat(),
     }
 
@@ -92,7 +101,8 @@ def main() -> None:
         print(
             f"run {run + 1}: {result['orders']} payments at {result['offered_per_second']:.0f}/s"
             f" → PAID p50 {result['p50_ms']:.1f} ms p99 {result['p99_ms']:.1f} ms "
-            f"max {result['max_ms']:.0f} ms | peak RSS MB {result['peak_rss_mb']}",
+            f"max {result['max_ms']:.0f} ms | cores {result['cpu_cores']} | "
+            f"peak RSS MB {result['peak_rss_mb']}",
             flush=True,
         )
     out = Path(__file__).parent / "results" / "end_to_end.json"

@@ -39,6 +39,10 @@ class NotifyEndpoint:
         self._max_body = max_body_bytes
         self._body_timeout = body_timeout
         self._ack_timeout = ack_timeout
+        endpoint = protocol.endpoint
+        # Metric children resolved once: a labels() lookup per notify is measurable here.
+        self._counted = {o: metrics.NOTIFIES.labels(endpoint, o) for o in ("accepted", "rejected")}
+        self._latency = metrics.REQUEST_SECONDS.labels(endpoint)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -60,8 +64,8 @@ class NotifyEndpoint:
             metrics.IN_FLIGHT.dec()
         await _send(send, reply)
         elapsed = time.perf_counter() - started
-        metrics.NOTIFIES.labels(endpoint, outcome).inc()
-        metrics.REQUEST_SECONDS.labels(endpoint).observe(elapsed)
+        self._counted[outcome].inc()
+        self._latency.observe(elapsed)
         log.info(
             "notify",
             endpoint=endpoint,

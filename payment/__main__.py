@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
+
+import uvloop
 
 from payment.bootstrap import build
 from payment.settings import PaymentSettings
@@ -25,7 +26,7 @@ def main() -> None:
     for secret in settings.secrets():
         logs.register_secret(secret)
     try:
-        asyncio.run(serve(settings))
+        uvloop.run(serve(settings))
     except ConfigurationError as error:
         print(f"payment: configuration error: {error}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None

@@ -65,6 +65,10 @@ class AckingProducer:
         self._producer = Producer(dict(config))
         self._poll_interval = poll_interval
         self._stopping = threading.Event()
+        # Delivery reports gathered during one poll(), handed to the event loop in one wake-up
+        # (one call_soon_threadsafe per report cost a loop wake-up, a syscall, per message).
+        self._reports: list[_Report] = []
+        self._reports_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._serve_callbacks, name="kafka-poll", daemon=True
         )
@@ -73,6 +77,17 @@ class AckingProducer:
     def _serve_callbacks(self) -> None:
         while not self._stopping.is_set():
             self._producer.poll(self._poll_interval)
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        with self._reports_lock:
+            reports, self._reports = self._reports, []
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Report]] = {}
+        for report in reports:
+            by_loop.setdefault(report.loop, []).append(report)
+        for loop, batch in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle_all, batch)
 
     async def send(
         self,
@@ -86,8 +101,16 @@ class AckingProducer:
         future: asyncio.Future[Delivered] = loop.create_future()
 
         def on_delivery(err: KafkaError | None, msg: Message) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
-                loop.call_soon_threadsafe(_settle, future, err, msg)
+            report = _Report(
+                loop,
+                future,
+                None if err is None else str(err),
+                msg.topic(),
+                msg.partition(),
+                msg.offset(),
+            )
+            with self._reports_lock:
+                self._reports.append(report)
 
         try:
             self._producer.produce(
@@ -121,19 +144,30 @@ class AckingProducer:
         """Flushes what is queued (up to timeout), stops the poll thread; returns what is left."""
         deadline = time.monotonic() + timeout
         remaining = self._producer.flush(max(0.0, timeout))
+        self._hand_over()
         self._stopping.set()
         self._thread.join(max(0.1, deadline - time.monotonic()))
         return remaining
 
 
-def _settle(future: asyncio.Future[Delivered], err: KafkaError | None, msg: Message) -> None:
-    if future.done():
-        return
-    if err is not None:
-        future.set_exception(ProduceError(str(err)))
-        return
-    topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-    if topic is None or partition is None or offset is None:
-        future.set_exception(ProduceError("delivery report without a position"))
-        return
-    future.set_result(Delivered(topic, partition, offset))
+@dataclass(frozen=True, slots=True)
+class _Report:
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Delivered]
+    error: str | None
+    topic: str | None
+    partition: int | None
+    offset: int | None
+
+
+def _settle_all(reports: list[_Report]) -> None:
+    for report in reports:
+        future = report.future
+        if future.done():
+            continue
+        if report.error is not None:
+            future.set_exception(ProduceError(report.error))
+        elif report.topic is None or report.partition is None or report.offset is None:
+            future.set_exception(ProduceError("delivery report without a position"))
+        else:
+            future.set_result(Delivered(report.topic, report.partition, report.offset))

@@ -23,8 +23,9 @@ class SandboxSettings(BaseSettings):
     """Where the generated CA, server certificate and merchant certificate live."""
     notify_time_scale: float = Field(default=1.0, gt=0, le=1000)
     """Scales the notify schedule and refund processing (0.001 turns 15 s into 15 ms)."""
-    notify_concurrency: int = Field(default=16, ge=1, le=1024)
-    """Notify POSTs in flight at once (httpx's pool gets slower, not faster, with many more)."""
+    notify_concurrency: int = Field(default=64, ge=1, le=1024)
+    """Notify POSTs in flight at once. WeChat sends from many servers; at 16 the sandbox itself
+    queued notifies at 1,000 payments/s (bench/end_to_end: p50 250 ms before the gateway)."""
     refund_delay_seconds: float = Field(default=10.0, ge=0)
     """How long a refund stays PROCESSING before SUCCESS (scaled by notify_time_scale)."""
     refund_notify_url: str | None = None

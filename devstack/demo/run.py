@@ -110,7 +110,11 @@ def start_apps(system: System, progress: Progress, started: list[App]) -> None:
 
 
 async def run_scenarios(system: System, progress: Progress) -> list[Outcome]:
-    log_to(system.home / "logs" / "demo.log")
+    with log_to(system.home / "logs" / "demo.log"):
+        return await _run_all(system, progress)
+
+
+async def _run_all(system: System, progress: Progress) -> list[Outcome]:
     outcomes = []
     async with wired(system) as wiring:
         for number, scenario in enumerate(SCENARIOS, 1):

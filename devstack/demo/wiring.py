@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import grpc
 import httpx
@@ -63,10 +63,20 @@ class Wiring:
         return await run_once(ReconcileSettings(**values))
 
 
-def log_to(path: Path) -> None:
-    """Sends what the in-process reconciler logs to a file instead of the demo's terminal."""
+@contextmanager
+def log_to(path: Path) -> Iterator[None]:
+    """Sends what the in-process reconciler logs to a file instead of the demo's terminal,
+    for the duration of the block (then structlog's defaults come back)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    stream = path.open("a", encoding="utf-8")  # open for as long as the demo runs
+    with path.open("a", encoding="utf-8") as stream:
+        _configure(stream)
+        try:
+            yield
+        finally:
+            structlog.reset_defaults()
+
+
+def _configure(stream: TextIO) -> None:
     structlog.configure(
         processors=[
             structlog.stdlib.add_log_level,
@@ -75,7 +85,7 @@ def log_to(path: Path) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         logger_factory=structlog.PrintLoggerFactory(stream),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # the stream closes with the block
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import uvloop
 
 from order.api.bootstrap import build
 from order.api.settings import ApiSettings
@@ -25,7 +25,7 @@ def main() -> int:
     if password:
         register_secret(str(password))
     serve_metrics(settings.order_metrics_host, settings.order_metrics_port)
-    asyncio.run(_serve(settings))
+    uvloop.run(_serve(settings))
     return 0
 
 

@@ -9,6 +9,8 @@ from datetime import datetime
 ORDER_ID = re.compile(r"[0-9A-Za-z_\-|*]{6,32}")
 """WeChat's out_trade_no: 6 to 32 of [0-9A-Za-z_-|*] (our order id is the out_trade_no)."""
 MAX_TEXT_BYTES = 127
+MAX_FEN = 2**31 - 1
+"""WeChat's amounts are `Int` (32-bit): an order above this could never be paid."""
 """WeChat's limit for `body` (the description on the payment page) and `attach`, in UTF-8."""
 NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """What WeChat's XML cannot carry (NUL and most C0 controls); PostgreSQL refuses NUL too."""
@@ -40,6 +42,8 @@ def violations(order: NewOrder, now: datetime) -> list[FieldViolation]:
         found.append(FieldViolation("id", "must be 6 to 32 of [0-9A-Za-z_-|*]"))
     if order.total_fee < 1:
         found.append(FieldViolation("total_fee", "must be at least 1 fen"))
+    elif order.total_fee > MAX_FEN:
+        found.append(FieldViolation("total_fee", f"must be at most {MAX_FEN} fen"))
     for name, text in (("description", order.description), ("attach", order.attach)):
         size = len(text.encode("utf-8"))
         if size > MAX_TEXT_BYTES:

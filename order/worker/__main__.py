@@ -7,6 +7,8 @@ import asyncio
 import os
 import signal
 
+import uvloop
+
 from order.store import BatchResult
 from order.worker.bootstrap import build
 from order.worker.loop import Faults
@@ -50,7 +52,7 @@ def main() -> int:
         register_secret(str(password))
     serve_metrics(settings.worker_metrics_host, settings.worker_metrics_port)
     log.info("order worker starting", topic=settings.kafka_topic_observations)
-    asyncio.run(_serve(settings))
+    uvloop.run(_serve(settings))
     return 0
 
 

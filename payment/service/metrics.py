@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from payment.wechatpay.client import AttemptRecord
+from payment.wechatpay.attempts import AttemptRecord
 
 WECHAT_CALLS = Counter(
     "paystream_wechatpay_calls_total",

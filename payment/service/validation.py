@@ -45,9 +45,15 @@ def check_out_trade_no(found: Violations, value: str, name: str = "out_trade_no"
         found.add(name, "must be 6 to 32 of [0-9A-Za-z_-|*]")
 
 
+# WeChat's amounts are `Int` (32-bit, reference §1.3): ¥21,474,836.47 at most.
+MAX_FEN = 2**31 - 1
+
+
 def check_fen(found: Violations, name: str, value: int) -> None:
     if value < 1:
         found.add(name, "must be at least 1 fen")
+    elif value > MAX_FEN:
+        found.add(name, f"must be at most {MAX_FEN} fen (WeChat's Int)")
 
 
 def check_text(found: Violations, name: str, value: str) -> None:

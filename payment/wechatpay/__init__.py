@@ -10,7 +10,8 @@ Reference: ../shared/reference/wechatpay-api.md. No protobuf here: the gRPC serv
 types to its messages.
 """
 
-from payment.wechatpay.client import AttemptRecord, WeChatPayV2Client
+from payment.wechatpay.attempts import AttemptRecord
+from payment.wechatpay.client import WeChatPayV2Client
 from payment.wechatpay.config import MerchantKeys, WeChatPayConfig
 from payment.wechatpay.errors import (
     BusinessOutcomeError,

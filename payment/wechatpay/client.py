@@ -8,10 +8,8 @@ retried with the same parameters, a bounded number of times, within ``deadline``
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -19,34 +17,23 @@ import structlog
 
 from payment.wechatpay import constants as c
 from payment.wechatpay import mapping
+from payment.wechatpay.attempts import AttemptRecord, observed_call
 from payment.wechatpay.config import WeChatPayConfig
 from payment.wechatpay.errors import (
     CallerError,
     ConfigurationError,
     ResponseFormatError,
-    RetryableError,
-    WeChatPayError,
 )
 from payment.wechatpay.exchange import Exchange
 from payment.wechatpay.http import HttpPoster
-from payment.wechatpay.retry import RetryPolicy, Timing, call_with_retries
+from payment.wechatpay.retry import RetryPolicy, Timing
 from payment.wechatpay.signing import new_nonce
 from payment.wechatpay.transport import build_poster
 from payment.wechatpay.types import NativeOrder, RefundQueryResult, RefundResult, TradeStatus
 
-__all__ = ["AttemptRecord", "WeChatPayV2Client"]
+__all__ = ["WeChatPayV2Client"]
 
 log = structlog.get_logger("payment.wechatpay")
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    """What one call to WeChat did, for metrics: the API, "SUCCESS" or the err_code, how long."""
-
-    api: str
-    outcome: str
-    seconds: float
-    attempt: int
 
 
 def _utcnow() -> datetime:
@@ -214,41 +201,15 @@ class WeChatPayV2Client:
     async def _call(
         self, api: str, path: str, fields: Mapping[str, str], deadline: float | None
     ) -> Mapping[str, str]:
-        attempt_number = 0
-        target = fields.get("out_trade_no") or fields.get("out_refund_no") or ""
-
-        async def attempt(remaining: float | None) -> Mapping[str, str]:
-            nonlocal attempt_number
-            attempt_number += 1
-            started = time.perf_counter()
-            try:
-                answer = await self._exchange.call(path, fields, remaining)
-            except WeChatPayError as error:
-                self._record(api, error.err_code, started, attempt_number)
-                emit = log.warning if isinstance(error, RetryableError) else log.info
-                emit(
-                    "wechatpay_call_failed",
-                    api=api,
-                    out_trade_no=target,
-                    attempt=attempt_number,
-                    err_code=error.err_code,
-                    err_code_des=error.err_code_des,
-                    error=type(error).__name__,
-                )
-                raise
-            self._record(api, c.SUCCESS, started, attempt_number)
-            return answer
-
-        return await call_with_retries(
-            attempt, policy=self._retry, deadline=deadline, timing=self._timing
+        return await observed_call(
+            api,
+            fields.get("out_trade_no") or fields.get("out_refund_no") or "",
+            lambda remaining: self._exchange.call(path, fields, remaining),
+            policy=self._retry,
+            deadline=deadline,
+            timing=self._timing,
+            observer=self._observer,
         )
-
-    def _record(self, api: str, outcome: str, started: float, attempt: int) -> None:
-        if self._observer is not None:
-            seconds = time.perf_counter() - started
-            self._observer(
-                AttemptRecord(api=api, outcome=outcome, seconds=seconds, attempt=attempt)
-            )
 
 
 @contextmanager

@@ -17,7 +17,6 @@ Where v3 differs, by WeChat's design:
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
@@ -28,17 +27,16 @@ import httpx
 import structlog
 
 from payment.wechatpay import constants as v2
-from payment.wechatpay.client import AttemptRecord, _positive, _require
+from payment.wechatpay.attempts import AttemptRecord, observed_call
+from payment.wechatpay.client import _positive, _require
 from payment.wechatpay.errors import (
     CallerError,
     OrderNotFoundError,
     RefundNotFoundError,
     ResponseFormatError,
-    RetryableError,
-    WeChatPayError,
 )
 from payment.wechatpay.mapping import MappingError
-from payment.wechatpay.retry import RetryPolicy, Timing, call_with_retries
+from payment.wechatpay.retry import RetryPolicy, Timing
 from payment.wechatpay.transport import build_http_client
 from payment.wechatpay.types import (
     NativeOrder,
@@ -290,43 +288,18 @@ class WeChatPayV3Client:
         payload: Mapping[str, Any] | None,
         deadline: float | None,
     ) -> Answer:
-        attempt_number = 0
         target = ""
         if payload is not None:
             target = str(payload.get("out_trade_no") or payload.get("out_refund_no") or "")
-
-        async def attempt(remaining: float | None) -> Answer:
-            nonlocal attempt_number
-            attempt_number += 1
-            started = time.perf_counter()
-            try:
-                answer = await self._exchange.call(api, method, path, payload, remaining)
-            except WeChatPayError as error:
-                self._record(api, error.err_code, started, attempt_number)
-                emit = log.warning if isinstance(error, RetryableError) else log.info
-                emit(
-                    "wechatpay_call_failed",
-                    api=api.value,
-                    out_trade_no=target,
-                    attempt=attempt_number,
-                    err_code=error.err_code,
-                    err_code_des=error.err_code_des,
-                    error=type(error).__name__,
-                )
-                raise
-            self._record(api, v2.SUCCESS, started, attempt_number)
-            return answer
-
-        return await call_with_retries(
-            attempt, policy=self._retry, deadline=deadline, timing=self._timing
+        return await observed_call(
+            api.value,
+            target,
+            lambda remaining: self._exchange.call(api, method, path, payload, remaining),
+            policy=self._retry,
+            deadline=deadline,
+            timing=self._timing,
+            observer=self._observer,
         )
-
-    def _record(self, api: Api, outcome: str, started: float, attempt: int) -> None:
-        if self._observer is not None:
-            seconds = time.perf_counter() - started
-            self._observer(
-                AttemptRecord(api=api.value, outcome=outcome, seconds=seconds, attempt=attempt)
-            )
 
 
 @contextmanager
