@@ -74,7 +74,6 @@ def targets(bootstrap: str, port: int) -> dict[str, tuple[list[str], dict[str, s
                 "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 "KAFKA_TOPIC_OBSERVATIONS": TOPIC,
                 "GATEWAY_PORT": str(port),
-                "LOG_LEVEL": "WARNING",
             },
         ),
     }

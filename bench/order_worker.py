@@ -75,7 +75,6 @@ def worker_run(orders: int) -> dict[str, float]:
             "KAFKA_TOPIC_DLQ": dlq,
             "KAFKA_CONSUMER_GROUP": f"bench-{tag}",
             "WORKER_METRICS_PORT": "0",
-            "LOG_LEVEL": "WARNING",
             "REDIS_URL": common.STACK["REDIS_URL"].rsplit("/", 1)[0] + "/14",
         }
         worker = subprocess.Popen(

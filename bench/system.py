@@ -39,7 +39,6 @@ def private_system(
             "KAFKA_TOPIC_ORDER_EVENTS": topics["events"],
             "KAFKA_TOPIC_DLQ": topics["dlq"],
             "KAFKA_CONSUMER_GROUP": f"bench-{tag}",
-            "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         },
     )
