@@ -89,8 +89,10 @@ def worker_run(orders: int) -> dict[str, float]:
             done_before = len(base_ids)
             common.wait_for(lambda: paid_count(url) > done_before, 120, 0.01)
             started, first = time.monotonic(), paid_count(url) - done_before
+            cpu_before = procs.cpu_seconds(worker.pid)
             common.wait_for(lambda: paid_count(url) >= len(ids) + done_before, 600, 0.02)
             applied = time.monotonic() - started
+            worker_cores = (procs.cpu_seconds(worker.pid) - cpu_before) / applied
             common.wait_for(lambda: published_count(url) >= len(ids), 600, 0.02)
             relayed = time.monotonic() - started
             rss = procs.peak_rss_mb(worker.pid)
@@ -104,6 +106,7 @@ def worker_run(orders: int) -> dict[str, float]:
             "baseline_per_second": baseline_rate,
             "ratio": (orders - first) / applied / baseline_rate,
             "worker_peak_rss_mb": rss,
+            "worker_cores": worker_cores,
         }
     finally:
         common.delete_topics([observations, events, dlq])
@@ -123,7 +126,8 @@ def main() -> None:
             f"run {run + 1}: worker {result['applied_per_second']:.0f}/s applied "
             f"({result['relayed_per_second']:.0f}/s relayed) | baseline "
             f"{result['baseline_per_second']:.0f}/s | ratio {result['ratio']:.2f} | "
-            f"worker peak RSS {result['worker_peak_rss_mb']:.0f} MB",
+            f"worker {result['worker_cores']:.2f} cores, "
+            f"peak RSS {result['worker_peak_rss_mb']:.0f} MB",
             flush=True,
         )
     out = Path(__file__).parent / "results" / "order_worker.json"

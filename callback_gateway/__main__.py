@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from callback_gateway.app import EndpointSpec, Limits, build_app
 from callback_gateway.http_protocol import with_header_deadline
 from callback_gateway.settings import GatewaySettings
-from callback_gateway.wechat_v2 import V2PaymentNotify, V2RefundNotify, merchant_from
+from callback_gateway.wechat_v2 import v2_protocols
 from callback_gateway.wechat_v3 import V3Setup, v3_setup
 from payment.wechatpay.errors import ConfigurationError
 from runtime import logs
@@ -27,12 +27,11 @@ def bootstrap(
     settings: GatewaySettings, make_producer: Callable[[], AckingProducer] | None = None
 ) -> Starlette:
     """Builds the gateway from its settings; tests may pass their own producer factory."""
-    merchant = merchant_from(settings)
-    cap = settings.gateway_max_body_bytes
+    v2 = v2_protocols(settings)
     v3 = v3_setup(settings)
     endpoints = [
-        EndpointSpec("/wechatpay/v2/notify", V2PaymentNotify(merchant, cap)),
-        EndpointSpec("/wechatpay/v2/refund-notify", V2RefundNotify(merchant, cap)),
+        EndpointSpec("/wechatpay/v2/notify", v2.payment),
+        EndpointSpec("/wechatpay/v2/refund-notify", v2.refund),
         EndpointSpec("/wechatpay/v3/notify", v3.protocol),
     ]
     limits = Limits(
@@ -76,8 +75,7 @@ def _run_beside(app: Starlette, v3: V3Setup) -> None:
 def main() -> None:
     settings = load(GatewaySettings, "callback_gateway")
     logs.configure("callback_gateway", settings.log_level)
-    logs.register_secret(settings.wechatpay_api_key.get_secret_value())
-    for secret in settings.v3_secrets():
+    for secret in settings.secrets():
         logs.register_secret(secret)
     try:
         app = bootstrap(settings)

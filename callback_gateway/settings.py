@@ -1,7 +1,8 @@
 """The gateway's configuration, from the environment, validated at start.
 
-v3 notifies are verified once any ``WECHATPAY_V3_*`` variable is set (then the ones missing are
-named at start); without them ``/wechatpay/v3/notify`` answers 503 and WeChat keeps retrying.
+v2 notifies are verified when ``WECHATPAY_API_KEY`` is set; v3 notifies once any
+``WECHATPAY_V3_*`` variable is set (then the ones missing are named at start). A gateway needs at
+least one of the two; a version it has no keys for answers 503 and WeChat keeps retrying.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import Field, ModelWrapValidatorHandler, SecretStr, model_validato
 from pydantic_settings import SettingsConfigDict
 
 from payment.settings import SANDBOX_BASE_URL
-from payment.wechatpay_v3.settings import V3Settings
+from payment.wechatpay_v3.settings import V3Settings, missing
 from runtime.kafka import TOPIC_OBSERVATIONS
 
 
@@ -22,7 +23,7 @@ class GatewaySettings(V3Settings):
 
     wechatpay_appid: str = Field(min_length=1)
     wechatpay_mch_id: str = Field(min_length=1)
-    wechatpay_api_key: SecretStr = Field(min_length=32, max_length=32)
+    wechatpay_api_key: SecretStr | None = Field(default=None, min_length=32, max_length=32)
     kafka_bootstrap_servers: str = Field(min_length=1)
     kafka_topic_observations: str = TOPIC_OBSERVATIONS
     gateway_host: str = "127.0.0.1"
@@ -43,10 +44,18 @@ class GatewaySettings(V3Settings):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _v3_complete_if_asked_for(
+    def _keys_for_at_least_one_version(
         cls, data: Any, handler: ModelWrapValidatorHandler[GatewaySettings]
     ) -> GatewaySettings:
         settings = handler(data)
         if settings.v3_configured:
             settings.require_v3(signing=False)
+        elif settings.wechatpay_api_key is None:
+            # Neither version could verify a notify: name the v2 key (v3 needs several).
+            raise missing(cls, ["wechatpay_api_key"])
         return settings
+
+    def secrets(self) -> list[str]:
+        """Every secret value, to keep out of the logs (runtime.logs.register_secret)."""
+        v2_key = self.wechatpay_api_key
+        return [*([v2_key.get_secret_value()] if v2_key else []), *self.v3_secrets()]

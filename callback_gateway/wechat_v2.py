@@ -41,10 +41,6 @@ class Merchant:
     api_key: SecretStr
 
 
-def merchant_from(settings: GatewaySettings) -> Merchant:
-    return Merchant(settings.wechatpay_appid, settings.wechatpay_mch_id, settings.wechatpay_api_key)
-
-
 def _rejection(error: NotifyRejectedError) -> Rejection:
     if isinstance(error, NotifySignatureError):
         status = 401
@@ -95,6 +91,36 @@ class V2RefundNotify(_V2Replies):
         except NotifyRejectedError as error:
             raise _rejection(error) from error
         return refund_observed(notify, datetime.now(UTC))
+
+
+class V2NotifyUnconfigured(_V2Replies):
+    """A v2 path on a gateway without the v2 API key (a v3-only merchant): 503 and FAIL, so
+    WeChat keeps the notify and delivers it again (for 24h4m) while the configuration is fixed."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def accept(self, body: bytes, headers: Mapping[str, str]) -> events_pb2.PaymentObserved:
+        raise Rejection("not_configured", 503, "API v2 is not configured on this gateway")
+
+
+@dataclass(frozen=True)
+class V2Protocols:
+    payment: V2PaymentNotify | V2NotifyUnconfigured
+    refund: V2RefundNotify | V2NotifyUnconfigured
+
+
+def v2_protocols(settings: GatewaySettings) -> V2Protocols:
+    """The two v2 paths: verifying with the API key, or refusing with 503 when there is none."""
+    key = settings.wechatpay_api_key
+    if key is None:
+        return V2Protocols(
+            V2NotifyUnconfigured(V2PaymentNotify.endpoint),
+            V2NotifyUnconfigured(V2RefundNotify.endpoint),
+        )
+    merchant = Merchant(settings.wechatpay_appid, settings.wechatpay_mch_id, key)
+    cap = settings.gateway_max_body_bytes
+    return V2Protocols(V2PaymentNotify(merchant, cap), V2RefundNotify(merchant, cap))
 
 
 def payment_observed(notify: PaymentNotify, observed_at: datetime) -> events_pb2.PaymentObserved:

@@ -119,6 +119,7 @@ class ReconcilePass:
                 break
             self.summary.due += len(claimed)
             await self._handle_batch(claimed, budget_ends)
+            self.summary.duration_seconds = time.monotonic() - started
             if self._progress is not None:
                 self._progress(self.summary)
         self.summary.duration_seconds = time.monotonic() - started

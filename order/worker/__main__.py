@@ -30,6 +30,11 @@ async def _serve(settings: WorkerSettings) -> None:
     if settings.worker_test_kill_after_commit:
         faults = Faults(after_commit=_kill_after_first_change)
     app = build(settings, faults)
+    serve_metrics(
+        settings.worker_metrics_host,
+        settings.worker_metrics_port,
+        alive=lambda: app.polled_within(settings.worker_liveness_seconds),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -50,7 +55,6 @@ def main() -> int:
     password = settings.database_url.hosts()[0].get("password")
     if password:
         register_secret(str(password))
-    serve_metrics(settings.worker_metrics_host, settings.worker_metrics_port)
     log.info("order worker starting", topic=settings.kafka_topic_observations)
     uvloop.run(_serve(settings))
     return 0

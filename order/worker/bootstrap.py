@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,10 +35,15 @@ def utc_now() -> datetime:
 @dataclass
 class WorkerApp:
     worker: Worker
+    consumer: ObservationConsumer
     relay: OutboxRelay | None
     producer: AckingProducer
     connection: Connection
     redis: Redis
+
+    def polled_within(self, seconds: float) -> bool:
+        """Whether the consumer loop polled Kafka in the last `seconds` (it is not stuck)."""
+        return time.monotonic() - self.consumer.last_poll < seconds
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs the consumer loop and the relay until `stop` is set (or one of them fails)."""
@@ -110,4 +116,4 @@ def build(
             settings.relay_poll_seconds,
             settings.worker_retry_max_seconds,
         )
-    return WorkerApp(worker, relay, producer, connection, redis)
+    return WorkerApp(worker, consumer, relay, producer, connection, redis)

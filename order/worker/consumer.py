@@ -29,6 +29,9 @@ from runtime.logs import get_logger
 log = get_logger(__name__)
 
 LAG_EVERY_SECONDS = 5.0
+# While a batch waits for a dependency, Kafka is polled at least this often (and the
+# liveness heartbeat moves with it).
+KEEP_ALIVE_POLL_SECONDS = 1.0
 
 
 def consumer_config(
@@ -67,6 +70,8 @@ class ObservationConsumer:
         self._revoked: set[PartitionKey] = set()
         self._paused = False
         self._lag_at = 0.0
+        self.last_poll = time.monotonic()
+        """When Kafka was last polled: a loop that stops polling is stuck (the liveness probe)."""
 
     def subscribe(self) -> None:
         self._consumer.subscribe(
@@ -97,6 +102,7 @@ class ObservationConsumer:
 
     def _poll_batch(self) -> list[Message]:
         first = self._consumer.poll(self._poll_seconds)
+        self.last_poll = time.monotonic()
         if first is None:
             return []
         batch = [first]
@@ -151,7 +157,8 @@ class ObservationConsumer:
     def _keep_alive(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
-            message = self._consumer.poll(left)
+            message = self._consumer.poll(min(left, KEEP_ALIVE_POLL_SECONDS))
+            self.last_poll = time.monotonic()
             if message is not None and message.error() is None:
                 # From a partition assigned a moment ago and not paused yet: rewind it.
                 self._give_back([message])

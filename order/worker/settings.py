@@ -30,7 +30,11 @@ class WorkerSettings(BaseSettings):
     """After Redis failed, how long the worker leaves it alone before trying again."""
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9153, ge=0, le=65535)
-    """0: no metrics endpoint."""
+    """0: no metrics endpoint (and no liveness endpoint)."""
+    worker_liveness_seconds: float = Field(default=60.0, ge=5, le=3600)
+    """`GET /healthz` on the metrics port answers 503 once the consumer loop has not polled
+    Kafka for this long (a stuck loop; Kubernetes restarts the pod). A batch waiting for
+    PostgreSQL or Kafka keeps polling, so an outage does not count."""
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)

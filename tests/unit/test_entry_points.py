@@ -17,7 +17,12 @@ MISCONFIGURED = [
     ("order.api", {}, "DATABASE_URL is not set"),
     ("order.worker", {}, "KAFKA_BOOTSTRAP_SERVERS is not set"),
     ("order.reconcile", {}, "REDIS_URL is not set"),
-    ("callback_gateway", {}, "WECHATPAY_API_KEY is not set"),
+    ("callback_gateway", {}, "KAFKA_BOOTSTRAP_SERVERS is not set"),
+    (
+        "callback_gateway",  # the keys of neither version: the v2 key is named
+        {"WECHATPAY_APPID": "wx1", "WECHATPAY_MCH_ID": "1", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"},
+        "WECHATPAY_API_KEY is not set",
+    ),
     ("sandbox", {"SANDBOX_PORT": "not-a-port"}, "SANDBOX_PORT is invalid"),
     ("sandbox.shop", {"SHOP_PORT": "not-a-port"}, "SHOP_PORT is invalid"),
 ]

@@ -1,5 +1,6 @@
 """The real processes: `python -m order.api` serves OrderService with health and metrics and
-stops cleanly on SIGTERM; so does `python -m order.worker`."""
+stops cleanly on SIGTERM; so does `python -m order.worker`, whose liveness endpoint says when its
+consumer loop is stuck."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import grpc
+import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devstack.ports import free_port
@@ -132,5 +135,57 @@ async def test_order_worker_applies_serves_metrics_and_stops_on_sigterm(
             lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read()
         )
         assert b'paystream_order_worker_observations_total{outcome="APPLIED"} 1.0' in scraped
+    finally:
+        await _stop(process, log)
+
+
+def _liveness(port: int) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:  # not listening yet
+        return 0, b""
+
+
+async def test_a_worker_stuck_on_a_row_lock_fails_its_liveness_probe_until_it_moves(
+    database_url: str,
+    redis_url: str,
+    kafka_bootstrap: str,
+    order_topics: OrderTopics,
+    tmp_path: Path,
+) -> None:
+    order_id = insert_order(database_url, total_fee=7)
+    metrics_port = free_port()
+    log = tmp_path / "worker.log"
+    process = _spawn(
+        "order.worker",
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "KAFKA_TOPIC_OBSERVATIONS": order_topics.observations,
+            "KAFKA_TOPIC_ORDER_EVENTS": order_topics.events,
+            "KAFKA_TOPIC_DLQ": order_topics.dlq,
+            "KAFKA_CONSUMER_GROUP": order_topics.group,
+            "WORKER_METRICS_PORT": str(metrics_port),
+            "WORKER_LIVENESS_SECONDS": "5",
+        },
+        log,
+    )
+    try:
+        await eventually(lambda: _liveness(metrics_port) == (200, b"alive\n"), 30)
+        # Another session holds the order's row: the worker's batch waits on it, not polling.
+        with psycopg.connect(database_url) as holder:
+            holder.execute("SELECT 1 FROM orders WHERE id = %s FOR UPDATE", (order_id,))
+            produce(kafka_bootstrap, order_topics.observations, [observed(order_id, total_fee=7)])
+            await eventually(lambda: _liveness(metrics_port) == (503, b"stuck\n"), 30)
+            order = load_order(database_url, order_id)
+            assert order is not None
+            assert order.status is Status.PENDING
+        # The lock is gone (the holder's transaction ended): the batch commits, polling resumes.
+        await eventually(lambda: load_order(database_url, order_id).status is Status.PAID, 30)  # type: ignore[union-attr]
+        await eventually(lambda: _liveness(metrics_port) == (200, b"alive\n"), 30)
     finally:
         await _stop(process, log)

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings
 from starlette.routing import Route
 
 import paystream
+from runtime.metrics import LIVENESS_PATH
 from tests.unit.deploy.conftest import OVERLAYS
 from tests.unit.deploy.manifests import Container, Doc, containers, named, resolved_env
 from tests.unit.deploy.processes import PROCESSES, Found, effective, entry_file, env_names
@@ -234,3 +235,18 @@ def test_a_job_ends_its_work_before_kubernetes_stops_it(
         env = resolved_env(container, where["docs"])
         for field in budgets:
             assert float(effective(settings, env, field)) < job["activeDeadlineSeconds"], field
+
+
+def test_the_worker_liveness_probe_is_the_endpoint_the_worker_serves(
+    rendered: dict[str, list[Doc]],
+) -> None:
+    settings = _settings("order.worker")
+    for container, where in _instances(rendered, "order.worker"):
+        probe = container.spec["livenessProbe"]["httpGet"]
+        assert probe["path"] == LIVENESS_PATH
+        ports = {p["name"]: p["containerPort"] for p in container.spec["ports"]}
+        env = resolved_env(container, where["docs"])
+        assert ports[probe["port"]] == int(effective(settings, env, "worker_metrics_port"))
+        assert float(effective(settings, env, "worker_liveness_seconds")) > float(
+            effective(settings, env, "worker_poll_seconds")
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +16,15 @@ from runtime.kafka import (
     ProduceError,
     QueueFullError,
 )
-from tests.fixtures.gateway import gateway_settings, notify_fields, signed_body
+from tests.fixtures.gateway import (
+    gateway_settings,
+    notify_fields,
+    signed_body,
+    v3_body,
+    v3_gateway_settings,
+    v3_headers,
+    v3_transaction,
+)
 
 
 class FakeProducer(AckingProducer):
@@ -76,3 +85,26 @@ async def test_get_on_a_notify_endpoint_is_refused() -> None:
             answer = await client.get("/wechatpay/v2/notify")
     assert answer.status_code == 405
     assert b"FAIL" in answer.content
+
+
+async def test_a_v3_only_gateway_refuses_v2_notifies_with_503_and_takes_v3_ones(
+    tmp_path: Path,
+) -> None:
+    producer = FakeProducer(None)
+    settings = v3_gateway_settings("unused:9092", "t", tmp_path, wechatpay_api_key=None)
+    app = bootstrap(settings, make_producer=lambda: producer)
+    v3 = v3_body(v3_transaction())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            v2_body = signed_body(notify_fields())
+            v2_paid = await client.post("/wechatpay/v2/notify", content=v2_body)
+            v2_refund = await client.post("/wechatpay/v2/refund-notify", content=b"<xml></xml>")
+            assert producer.sent == []
+            v3_paid = await client.post("/wechatpay/v3/notify", content=v3, headers=v3_headers(v3))
+    for answer in (v2_paid, v2_refund):
+        assert answer.status_code == 503
+        assert b"<return_code><![CDATA[FAIL]]></return_code>" in answer.content
+        assert b"not configured" in answer.content
+    assert v3_paid.status_code == 204
+    assert len(producer.sent) == 1

@@ -130,3 +130,18 @@ def test_the_gateway_in_public_key_mode_needs_no_private_key(
     settings = GatewaySettings()
     assert settings.v3_configured
     assert settings.missing_v3(signing=False) == []
+
+
+def test_a_gateway_needs_the_keys_of_at_least_one_version(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key_files: dict[str, str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        load(GatewaySettings, "callback_gateway")
+    assert exited.value.code == 78
+    assert "WECHATPAY_API_KEY is not set" in capsys.readouterr().err
+    env.setenv("WECHATPAY_V3_API_KEY", V3_KEY)
+    env.setenv("WECHATPAY_V3_PUBLIC_KEY", key_files["WECHATPAY_V3_PUBLIC_KEY"])
+    env.setenv("WECHATPAY_V3_PUBLIC_KEY_ID", "PUB_KEY_ID_0114232134912410000000000000")
+    settings = load(GatewaySettings, "callback_gateway")  # v3 only: no v2 key needed
+    assert settings.wechatpay_api_key is None
+    assert settings.secrets() == [V3_KEY]
