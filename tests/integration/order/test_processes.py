@@ -50,6 +50,25 @@ def _read(log: Path) -> str:
     return log.read_text()
 
 
+def _worker_env(
+    database_url: str,
+    redis_url: str,
+    kafka_bootstrap: str,
+    topics: OrderTopics,
+    metrics_port: int,
+) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "KAFKA_TOPIC_OBSERVATIONS": topics.observations,
+        "KAFKA_TOPIC_ORDER_EVENTS": topics.events,
+        "KAFKA_TOPIC_DLQ": topics.dlq,
+        "KAFKA_CONSUMER_GROUP": topics.group,
+        "WORKER_METRICS_PORT": str(metrics_port),
+    }
+
+
 async def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
     process.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(process.wait, 30) == 0, _read(log)
@@ -114,20 +133,8 @@ async def test_order_worker_applies_serves_metrics_and_stops_on_sigterm(
     order_id = insert_order(database_url, total_fee=5)
     metrics_port = free_port()
     log = tmp_path / "worker.log"
-    process = _spawn(
-        "order.worker",
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "KAFKA_TOPIC_OBSERVATIONS": order_topics.observations,
-            "KAFKA_TOPIC_ORDER_EVENTS": order_topics.events,
-            "KAFKA_TOPIC_DLQ": order_topics.dlq,
-            "KAFKA_CONSUMER_GROUP": order_topics.group,
-            "WORKER_METRICS_PORT": str(metrics_port),
-        },
-        log,
-    )
+    env = _worker_env(database_url, redis_url, kafka_bootstrap, order_topics, metrics_port)
+    process = _spawn("order.worker", env, log)
     try:
         produce(kafka_bootstrap, order_topics.observations, [observed(order_id, total_fee=5)])
         await eventually(lambda: load_order(database_url, order_id).status is Status.PAID, 30)  # type: ignore[union-attr]
@@ -159,21 +166,8 @@ async def test_a_worker_stuck_on_a_row_lock_fails_its_liveness_probe_until_it_mo
     order_id = insert_order(database_url, total_fee=7)
     metrics_port = free_port()
     log = tmp_path / "worker.log"
-    process = _spawn(
-        "order.worker",
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "KAFKA_TOPIC_OBSERVATIONS": order_topics.observations,
-            "KAFKA_TOPIC_ORDER_EVENTS": order_topics.events,
-            "KAFKA_TOPIC_DLQ": order_topics.dlq,
-            "KAFKA_CONSUMER_GROUP": order_topics.group,
-            "WORKER_METRICS_PORT": str(metrics_port),
-            "WORKER_LIVENESS_SECONDS": "5",
-        },
-        log,
-    )
+    env = _worker_env(database_url, redis_url, kafka_bootstrap, order_topics, metrics_port)
+    process = _spawn("order.worker", {**env, "WORKER_LIVENESS_SECONDS": "5"}, log)
     try:
         await eventually(lambda: _liveness(metrics_port) == (200, b"alive\n"), 30)
         # Another session holds the order's row: the worker's batch waits on it, not polling.
