@@ -2,7 +2,8 @@
 new NATIVE order over HTTPS with the merchant certificate), against a no-op unary method on the
 same gRPC server (the standard health Check), with the same load generator in the same run.
 
-`python -m bench.create_native [--seconds S] [--runs R]`
+`python -m bench.create_native [--seconds S] [--runs R] [--api-version v2|v3]` (v3: the same RPC
+over WeChat Pay API v3, JSON signed with the merchant's RSA key).
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--api-version", choices=["v2", "v3"], default="v2")
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
-    with private_system("create_native", apps=["sandbox", "payment"]) as system:
+    with private_system(
+        "create_native", apps=["sandbox", "payment"], api_version=args.api_version
+    ) as system:
         target = f"127.0.0.1:{system.ports.payment}"
         payment_pid = system.app("payment").pid()
         sandbox_pid = system.app("sandbox").pid()
@@ -72,7 +76,8 @@ def main() -> None:
                         flush=True,
                     )
         rss = {"payment": procs.peak_rss_mb(payment_pid), "sandbox": procs.peak_rss_mb(sandbox_pid)}
-    out = Path(__file__).parent / "results" / "create_native.json"
+    suffix = "" if args.api_version == "v2" else f"_{args.api_version}"
+    out = Path(__file__).parent / "results" / f"create_native{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "peak_rss_mb": rss}, indent=2))
 

@@ -15,7 +15,10 @@ from devstack.ports import private_app_ports
 
 @contextmanager
 def private_system(
-    name: str, apps: list[str] | None = None, extra_env: dict[str, str] | None = None
+    name: str,
+    apps: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    api_version: str = "v2",
 ) -> Iterator[System]:
     tag = common.run_id()
     db_name = f"bench_{name}_{tag}"
@@ -34,6 +37,7 @@ def private_system(
         database_url=database_url,
         redis_url=common.STACK["REDIS_URL"].rsplit("/", 1)[0] + "/13",
         kafka_bootstrap=common.STACK["KAFKA_BOOTSTRAP_SERVERS"],
+        api_version=api_version,
         extra_env={
             "KAFKA_TOPIC_OBSERVATIONS": topics["observations"],
             "KAFKA_TOPIC_ORDER_EVENTS": topics["events"],

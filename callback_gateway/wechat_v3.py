@@ -30,7 +30,7 @@ from payment.wechatpay.notify_errors import (
     NotifyRejectedError,
     NotifySignatureError,
 )
-from payment.wechatpay.transport import build_http_client
+from payment.wechatpay.transport import build_poster
 from payment.wechatpay_v3 import (
     Exchange,
     KeySource,
@@ -181,9 +181,12 @@ async def certificates_kept_fresh(
     store: PlatformCertificates,
 ) -> AsyncIterator[None]:
     """Downloads the platform certificates at start and refreshes them in the background."""
-    async with build_http_client(endpoint) as http:
+    http = build_poster(endpoint)
+    try:
         auth = WeChatPayV3Auth(merchant, public_key_id=trust.public_key_id)
         exchange = Exchange(http, endpoint, auth, verifier)
         refresher = refresher_for(exchange, trust, keys, store, clock=time.time)
         async with refresher.running(first_timeout=endpoint.read_timeout):
             yield
+    finally:
+        await http.aclose()

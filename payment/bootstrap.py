@@ -19,7 +19,6 @@ from payment.wechatpay import (
     ConfigurationError,
     WeChatPayConfig,
     WeChatPayV2Client,
-    build_http_client,
     build_poster,
 )
 from payment.wechatpay_v3 import WeChatPayV3Client, WeChatPayV3Config
@@ -81,10 +80,13 @@ async def wechat_client(settings: PaymentSettings) -> AsyncIterator[WeChatPay]:
     """The client the settings ask for, on the one pooled HTTP client it owns."""
     if settings.wechatpay_api_version is ApiVersion.V3:
         v3_config = wechat_v3_config(settings)
-        async with build_http_client(v3_config) as http:
-            v3_client = WeChatPayV3Client(v3_config, http, observer=metrics.record)
+        v3_poster = build_poster(v3_config)
+        try:
+            v3_client = WeChatPayV3Client(v3_config, v3_poster, observer=metrics.record)
             async with v3_client.running():
                 yield v3_client
+        finally:
+            await v3_poster.aclose()
         return
     config = wechat_config(settings)
     poster = build_poster(config)

@@ -49,7 +49,7 @@ from payment.wechatpay.notify_errors import (
 from payment.wechatpay.refund_notify import decrypt_req_info, parse_refund_notify
 from payment.wechatpay.retry import RetryPolicy, Timing
 from payment.wechatpay.signing import SignType
-from payment.wechatpay.transport import build_http_client, build_poster, build_ssl_context
+from payment.wechatpay.transport import build_poster, build_ssl_context
 from payment.wechatpay.types import (
     NativeOrder,
     PaymentNotify,
@@ -110,7 +110,6 @@ __all__ = [
     "WeChatPayConfig",
     "WeChatPayError",
     "WeChatPayV2Client",
-    "build_http_client",
     "build_poster",
     "build_ssl_context",
     "decrypt_req_info",

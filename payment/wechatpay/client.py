@@ -1,4 +1,4 @@
-"""``WeChatPayV2Client``: the Native-payment APIs of WeChat Pay v2 over one pooled httpx client.
+"""``WeChatPayV2Client``: the Native-payment APIs of WeChat Pay v2 over one pooled HTTP client.
 
 Every method signs its request (the configured sign type, a fresh nonce), verifies the answer,
 returns our types, and raises from :mod:`payment.wechatpay.errors`. Retryable failures are
@@ -41,8 +41,8 @@ def _utcnow() -> datetime:
 
 
 class WeChatPayV2Client:
-    """The v2 client. Build it in the composition root with the process's one httpx client
-    (:func:`payment.wechatpay.transport.build_http_client`), or use :meth:`open`."""
+    """The v2 client. Build it in the composition root with the process's one HTTP port
+    (:func:`payment.wechatpay.transport.build_poster`), or use :meth:`open`."""
 
     def __init__(
         self,

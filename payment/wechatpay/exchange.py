@@ -9,10 +9,7 @@ request's sign type, and ``result_code=SUCCESS``; every other outcome raises fro
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Callable, Mapping
-
-import httpx
 
 from payment.wechatpay import constants as c
 from payment.wechatpay import xml_codec
@@ -22,9 +19,7 @@ from payment.wechatpay.errors import (
     DeadlineExceededError,
     ResponseFormatError,
     ResponseSignatureError,
-    TlsVerificationError,
     TransportError,
-    WeChatPayError,
     error_for,
 )
 from payment.wechatpay.http import HttpPoster
@@ -64,20 +59,6 @@ def check_answer(
     if result_code == c.FAIL:
         raise error_for(fields.get(c.ERR_CODE) or c.RETURN_FAIL, fields.get(c.ERR_CODE_DES, ""))
     raise ResponseFormatError("RESPONSE_FORMAT", "the answer has no result_code")
-
-
-def _transport_error(error: httpx.TransportError) -> WeChatPayError:
-    """An httpx failure as our error (the v3 client's transport is httpx)."""
-    if isinstance(error, httpx.TimeoutException):
-        return TransportError("TIMEOUT", f"{type(error).__name__} talking to WeChat Pay")
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return TlsVerificationError("TLS_VERIFICATION", str(cause.verify_message))
-        if isinstance(cause, ssl.SSLError) and "CERTIFICATE" in str(cause.reason or "").upper():
-            return ConfigurationError("CLIENT_CERTIFICATE_REFUSED", str(cause.reason))
-        cause = cause.__cause__ or cause.__context__
-    return TransportError("CONNECTION", f"{type(error).__name__} talking to WeChat Pay")
 
 
 class Exchange:

@@ -1,7 +1,8 @@
-"""The HTTP exchange with WeChat Pay, behind a small port: POST bytes, get status and bytes.
+"""The HTTP exchange with WeChat Pay, behind a small port: send bytes, get status, headers and
+bytes. Both clients use it: v2 (XML) and v3 (JSON, signed headers).
 
 Production uses aiohttp: on this workload (small XML bodies, many in flight over keep-alive
-connections) it costs about a seventh of httpx's CPU per call (bench/README: ~240 µs against
+connections) it costs about a seventh of httpx's CPU per call (BENCHMARKS.md: ~240 µs against
 ~1.7 ms at 16 in flight), and httpcore scans every pooled connection on each request. The httpx
 implementation stays for tests that script answers with `httpx.MockTransport`.
 TLS is always verified (the context comes from `payment.wechatpay.transport`).
@@ -16,6 +17,7 @@ from typing import Protocol
 
 import aiohttp
 import httpx
+import yarl
 
 from payment.wechatpay.errors import (
     ConfigurationError,
@@ -31,6 +33,8 @@ __all__ = ["AiohttpPoster", "HttpAnswer", "HttpPoster", "HttpxPoster"]
 class HttpAnswer:
     status: int
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    """As received, names in their case (v3 reads its ``Wechatpay-*`` signature headers)."""
 
 
 class HttpPoster(Protocol):
@@ -100,8 +104,9 @@ class AiohttpPoster:
         try:
             async with self._session.request(
                 method,
-                url,
-                data=body,
+                # As given: v3 signs the path and query it sends, so nothing may requote them.
+                yarl.URL(url, encoded=True),
+                data=body or None,
                 headers=dict(headers),
                 timeout=timeout,
                 allow_redirects=False,
@@ -109,7 +114,7 @@ class AiohttpPoster:
                 data = await answer.content.read(max_bytes + 1)
                 if len(data) > max_bytes:
                     raise TransportError("UNPARSABLE_RESPONSE", "the answer is too large")
-                return HttpAnswer(answer.status, data)
+                return HttpAnswer(answer.status, data, tuple(answer.headers.items()))
         except aiohttp.ClientConnectorCertificateError as error:
             raise TlsVerificationError("TLS_VERIFICATION", str(error.certificate_error)) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
@@ -156,7 +161,9 @@ class HttpxPoster:
                     if size > max_bytes:
                         raise TransportError("UNPARSABLE_RESPONSE", "the answer is too large")
                     chunks.append(chunk)
-                return HttpAnswer(answer.status_code, b"".join(chunks))
+                return HttpAnswer(
+                    answer.status_code, b"".join(chunks), tuple(answer.headers.multi_items())
+                )
         except httpx.TransportError as error:
             if isinstance(error, httpx.TimeoutException):
                 raise TransportError(

@@ -6,13 +6,11 @@ import ssl
 from pathlib import Path
 from typing import Protocol
 
-import httpx
-
 from payment.wechatpay.http import AiohttpPoster
 
-__all__ = ["TransportSettings", "build_http_client", "build_poster", "build_ssl_context"]
+__all__ = ["TransportSettings", "build_poster", "build_ssl_context"]
 
-USER_AGENT = "paystream-wechatpay/1 (+httpx)"
+USER_AGENT = "paystream-wechatpay/1 (+aiohttp)"
 
 
 class TransportSettings(Protocol):
@@ -45,24 +43,8 @@ def build_ssl_context(config: TransportSettings) -> ssl.SSLContext:
     return context
 
 
-def build_http_client(
-    config: TransportSettings, *, max_connections: int = 100
-) -> httpx.AsyncClient:
-    """One pooled client for the life of the process; the composition root owns and closes it."""
-    return httpx.AsyncClient(
-        verify=build_ssl_context(config),
-        timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
-        headers={"User-Agent": USER_AGENT, "Content-Type": "text/xml; charset=utf-8"},
-        follow_redirects=False,
-        trust_env=False,
-    )
-
-
 def build_poster(config: TransportSettings, *, max_connections: int = 100) -> AiohttpPoster:
-    """The v2 client's HTTP port (aiohttp; create it inside the running event loop)."""
+    """The WeChat clients' HTTP port (aiohttp; create it inside the running event loop)."""
     return AiohttpPoster(
         build_ssl_context(config), max_connections=max_connections, user_agent=USER_AGENT
     )

@@ -1,16 +1,14 @@
-"""Signing every v3 request as it leaves: an ``httpx.Auth`` (STYLE.md §7).
-
-``requires_request_body = True`` makes httpx hand over the exact bytes it will send, so what is
-signed is what is sent (the most common v3 signing bug is signing a different serialisation).
+"""Signing every v3 request as it leaves (reference §2.2): the headers of one request, computed
+from the exact method, path-and-query and body bytes that are then sent (the most common v3
+signing bug is signing a different serialisation than the one sent).
 The clock and the nonce are injected, so signatures have fixed-vector tests (§7 T3).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
-
-import httpx
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from payment.wechatpay_v3.config import MerchantKey
 from payment.wechatpay_v3.constants import HEADER_SERIAL, JSON
@@ -29,11 +27,9 @@ def _unix_seconds() -> int:
     return int(time.time())
 
 
-class WeChatPayV3Auth(httpx.Auth):
-    """Adds ``Authorization: WECHATPAY2-SHA256-RSA2048 …`` (and, in public-key mode, the
+class WeChatPayV3Auth:
+    """``Authorization: WECHATPAY2-SHA256-RSA2048 …`` (and, in public-key mode, the
     ``Wechatpay-Serial`` of the key WeChat should sign with, as the official demos do)."""
-
-    requires_request_body = True
 
     def __init__(
         self,
@@ -61,16 +57,13 @@ class WeChatPayV3Auth(httpx.Auth):
             )
         )
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        canonical_url = request.url.raw_path.decode("ascii")
-        request.headers["Authorization"] = self.authorization(
-            request.method, canonical_url, request.content
-        )
-        request.headers["Accept"] = JSON
-        if request.content:
-            request.headers["Content-Type"] = JSON
-        else:
-            request.headers.pop("Content-Type", None)
+    def headers(self, method: str, url: str, body: bytes) -> dict[str, str]:
+        """The headers that sign `body` sent to `url` (already percent-encoded, sent as is)."""
+        parts = urlsplit(url)
+        canonical_url = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {"Authorization": self.authorization(method, canonical_url, body), "Accept": JSON}
+        if body:
+            headers["Content-Type"] = JSON
         if self._public_key_id is not None:
-            request.headers[HEADER_SERIAL] = self._public_key_id
-        yield request
+            headers[HEADER_SERIAL] = self._public_key_id
+        return headers

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any, Self
 from urllib.parse import quote
 
-import httpx
 import structlog
 
 from payment.wechatpay import constants as v2
@@ -35,9 +34,10 @@ from payment.wechatpay.errors import (
     RefundNotFoundError,
     ResponseFormatError,
 )
+from payment.wechatpay.http import HttpPoster
 from payment.wechatpay.mapping import MappingError
 from payment.wechatpay.retry import RetryPolicy, Timing
-from payment.wechatpay.transport import build_http_client
+from payment.wechatpay.transport import build_poster
 from payment.wechatpay.types import (
     NativeOrder,
     RefundQueryResult,
@@ -72,15 +72,15 @@ def _segment(value: str) -> str:
 
 
 class WeChatPayV3Client:
-    """The v3 client. Build it in the composition root with the process's one httpx client
-    (:func:`payment.wechatpay.transport.build_http_client`) and run it inside :meth:`running`
+    """The v3 client. Build it in the composition root with the process's one HTTP port
+    (:func:`payment.wechatpay.transport.build_poster`) and run it inside :meth:`running`
     (which keeps platform certificates fresh, if the configuration uses them), or use
     :meth:`open`."""
 
     def __init__(
         self,
         config: WeChatPayV3Config,
-        http: httpx.AsyncClient,
+        http: HttpPoster,
         *,
         clock: Callable[[], datetime] = _utcnow,
         nonce: Callable[[], str] = new_nonce,
@@ -121,10 +121,13 @@ class WeChatPayV3Client:
     @asynccontextmanager
     async def open(cls, config: WeChatPayV3Config, **options: Any) -> AsyncIterator[Self]:
         """A running client with its own pooled HTTP client, closed on exit."""
-        async with build_http_client(config) as http:
+        http = build_poster(config)
+        try:
             client = cls(config, http, **options)
             async with client.running():
                 yield client
+        finally:
+            await http.aclose()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -1,6 +1,7 @@
 """One signed v3 request and its verified answer (reference §2.1-§2.3, §2.10).
 
-The request is compact UTF-8 JSON, signed on its way out by :class:`WeChatPayV3Auth`. The answer:
+The request is compact UTF-8 JSON, signed by :class:`WeChatPayV3Auth` over the exact bytes sent,
+through the same HTTP port as v2 (:class:`payment.wechatpay.http.HttpPoster`). The answer:
 
 - 200/204: its ``Wechatpay-*`` signature must verify (:class:`ResponseSignatureError` if missing
   or wrong) before its body is read as anything;
@@ -20,13 +21,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from payment.wechatpay.errors import (
-    DeadlineExceededError,
-    ResponseSignatureError,
-    TransportError,
-)
+from payment.wechatpay.errors import DeadlineExceededError, ResponseSignatureError
 from payment.wechatpay.exchange import MAX_RESPONSE_BYTES
-from payment.wechatpay.exchange import _transport_error as transport_error
+from payment.wechatpay.http import HttpPoster
 from payment.wechatpay_v3 import constants as c
 from payment.wechatpay_v3.auth import WeChatPayV3Auth
 from payment.wechatpay_v3.errors import Api, error_for_answer
@@ -84,7 +81,7 @@ class Exchange:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpPoster,
         config: ExchangeSettings,
         auth: WeChatPayV3Auth,
         verifier: Verifier,
@@ -140,23 +137,14 @@ class Exchange:
         def bound(seconds: float) -> float:
             return seconds if remaining is None else max(0.001, min(seconds, remaining))
 
-        timeout = httpx.Timeout(
-            bound(config.read_timeout),
-            connect=bound(config.connect_timeout),
-            pool=bound(config.connect_timeout),
+        url = config.base_url + path
+        answer = await self._http.request(
+            method,
+            url,
+            content,
+            self._auth.headers(method, url, content),
+            connect_timeout=bound(config.connect_timeout),
+            read_timeout=bound(config.read_timeout),
+            max_bytes=MAX_RESPONSE_BYTES,
         )
-        request = self._http.stream(
-            method, config.base_url + path, content=content, timeout=timeout, auth=self._auth
-        )
-        try:
-            async with request as response:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise TransportError("UNPARSABLE_RESPONSE", "the answer is too large")
-                    chunks.append(chunk)
-                return Answer(response.status_code, response.headers, b"".join(chunks))
-        except httpx.TransportError as error:
-            raise transport_error(error) from None
+        return Answer(answer.status, httpx.Headers(answer.headers), answer.body)

@@ -53,6 +53,23 @@ async def test_query_follows_the_payment_by_either_number(
     assert missing.value.err_code == "ORDERNOTEXIST"
 
 
+async def test_an_order_number_with_every_allowed_symbol_is_signed_as_sent(
+    client: WeChatPayV3Client, sandbox_control: SandboxControl
+) -> None:
+    # `|` and `*` travel percent-encoded in the path the request signs: a transport that
+    # re-quoted the URL after signing would get SIGN_ERROR back.
+    paid_no, closed_no = ("v3|*_-" + new_out_trade_no()[2:20] for _ in range(2))
+    placed = await client.unified_order_native(out_trade_no=paid_no, total_fee=99, body="b")
+    await sandbox_control.pay(paid_no, delivery="drop")
+    paid = await client.order_query(paid_no)
+    await client.unified_order_native(out_trade_no=closed_no, total_fee=98, body="b")
+    await client.close_order(closed_no)  # a POST answered 204, empty and signed
+    closed = await client.order_query(closed_no)
+    assert placed.code_url.startswith("weixin://wxpay/bizpayurl?pr=")
+    assert (paid.out_trade_no, paid.trade_state) == (paid_no, TradeState.SUCCESS)
+    assert (closed.out_trade_no, closed.trade_state) == (closed_no, TradeState.CLOSED)
+
+
 async def test_close_unpaid_then_again_then_paid_then_unknown(
     client: WeChatPayV3Client, sandbox_control: SandboxControl
 ) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from payment.wechatpay.http import HttpxPoster
 from payment.wechatpay.retry import RetryPolicy, Timing
 from payment.wechatpay_v3 import (
     MerchantKey,
@@ -104,7 +105,7 @@ async def merchant_client(
     async with httpx.AsyncClient(transport=transport) as http:
         client = WeChatPayV3Client(
             config(**overrides),
-            http,
+            HttpxPoster(http),
             clock=lambda: now,
             nonce=lambda: nonce,
             retry=RetryPolicy(base_delay=0.01),
