@@ -48,7 +48,7 @@ async def test_valid_notify_is_answered_success_after_exactly_one_record(
     assert (observed.appid, observed.mch_id, observed.attach) == (APPID, MCH_ID, "shop-7")
     # time_end 20261127200102 is Beijing time: 12:01:02 UTC.
     assert observed.success_time.ToJsonString() == "2026-11-27T12:01:02Z"
-    assert observed.observed_time.seconds > 0
+    assert observed.HasField("observed_time")
     assert observed.raw_payload == body
     assert observed.raw_payload_format == "wechatpay.v2.xml"
     assert len(observed.observation_id) == 32

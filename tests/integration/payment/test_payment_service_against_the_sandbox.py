@@ -111,6 +111,7 @@ async def test_query_follows_the_payment(payments: Stub, sandbox_control: Sandbo
     before = await payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=order))
     await sandbox_control.pay(order, delivery="drop")
     after = await payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=order))
+    at_wechat = await sandbox_control.order(order)
     missing = await _fails(
         payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=_new_id()))
     )
@@ -118,7 +119,10 @@ async def test_query_follows_the_payment(payments: Stub, sandbox_control: Sandbo
     assert after.trade_state == types_pb2.TRADE_STATE_SUCCESS
     assert after.transaction_id
     assert (after.total_fee, after.cash_fee, after.attach) == (250, 250, "table-7")
-    assert after.success_time.seconds > 0
+    # WeChat's time_end (Beijing time, to the second) as an aware UTC instant.
+    assert after.success_time.ToDatetime(tzinfo=UTC) == datetime.fromisoformat(
+        at_wechat["time_end"]
+    )
     assert missing.code() == grpc.StatusCode.NOT_FOUND
     assert _reason(missing) == "ORDERNOTEXIST"
 

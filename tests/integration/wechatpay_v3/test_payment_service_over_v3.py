@@ -117,6 +117,7 @@ async def test_query_and_close_answer_as_over_v2(
     await payments.CreateNative(_create(paid, 250, attach="table-7"))
     await sandbox_control.pay(paid, delivery="drop")
     status = await payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=paid))
+    at_wechat = await sandbox_control.order(paid)
     missing = await _fails(
         payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=_new_id()))
     )
@@ -131,7 +132,10 @@ async def test_query_and_close_answer_as_over_v2(
     assert status.trade_state == types_pb2.TRADE_STATE_SUCCESS
     assert (status.total_fee, status.cash_fee, status.attach) == (250, 250, "table-7")
     assert status.transaction_id
-    assert status.success_time.seconds > 0
+    # v3's RFC 3339 success_time (+08:00) as an aware UTC instant, to the second.
+    assert status.success_time.ToDatetime(tzinfo=UTC) == datetime.fromisoformat(
+        at_wechat["time_end"]
+    )
     assert (missing.code(), _reason(missing)) == (grpc.StatusCode.NOT_FOUND, "ORDERNOTEXIST")
     assert (closed.already_closed, again.already_closed) == (False, True)
     assert (refused.code(), _reason(refused)) == (grpc.StatusCode.FAILED_PRECONDITION, "ORDERPAID")
