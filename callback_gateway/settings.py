@@ -10,20 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ModelWrapValidatorHandler, SecretStr, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from payment.settings import SANDBOX_BASE_URL
-from payment.wechatpay_v3.settings import V3Settings, missing
+from payment.settings import SANDBOX_BASE_URL, WeChatPayKeys
+from payment.wechatpay_v3.settings import missing
 from runtime.kafka import TOPIC_OBSERVATIONS
 
 
-class GatewaySettings(V3Settings):
+class GatewaySettings(WeChatPayKeys):
     model_config = SettingsConfigDict(extra="ignore")
 
     wechatpay_appid: str = Field(min_length=1)
     wechatpay_mch_id: str = Field(min_length=1)
-    wechatpay_api_key: SecretStr | None = Field(default=None, min_length=32, max_length=32)
     kafka_bootstrap_servers: str = Field(min_length=1)
     kafka_topic_observations: str = TOPIC_OBSERVATIONS
     gateway_host: str = "127.0.0.1"
@@ -54,8 +53,3 @@ class GatewaySettings(V3Settings):
             # Neither version could verify a notify: name the v2 key (v3 needs several).
             raise missing(cls, ["wechatpay_api_key"])
         return settings
-
-    def secrets(self) -> list[str]:
-        """Every secret value, to keep out of the logs (runtime.logs.register_secret)."""
-        v2_key = self.wechatpay_api_key
-        return [*([v2_key.get_secret_value()] if v2_key else []), *self.v3_secrets()]

@@ -28,7 +28,20 @@ class ApiVersion(StrEnum):
     V3 = "v3"
 
 
-class PaymentSettings(V3Settings):
+class WeChatPayKeys(V3Settings):
+    """Both versions' keys, as the processes that talk to WeChat read them: the v2 API key
+    (each process says when it needs it) and the ``WECHATPAY_V3_*`` variables."""
+
+    wechatpay_api_key: SecretStr | None = Field(default=None, min_length=32, max_length=32)
+    """The v2 API key (32 characters)."""
+
+    def secrets(self) -> list[str]:
+        """Every secret value, to keep out of the logs (runtime.logs.register_secret)."""
+        v2_key = self.wechatpay_api_key
+        return [*([v2_key.get_secret_value()] if v2_key else []), *self.v3_secrets()]
+
+
+class PaymentSettings(WeChatPayKeys):
     """v2 needs ``WECHATPAY_API_KEY``; v3 the ``WECHATPAY_V3_*`` variables of
     :class:`payment.wechatpay_v3.settings.V3Settings` (a missing one is named at start)."""
 
@@ -39,8 +52,6 @@ class PaymentSettings(V3Settings):
     wechatpay_base_url: str = SANDBOX_BASE_URL
     wechatpay_appid: str = Field(min_length=1, max_length=32)
     wechatpay_mch_id: str = Field(min_length=1, max_length=32)
-    wechatpay_api_key: SecretStr | None = Field(default=None, min_length=32, max_length=32)
-    """The v2 API key: required with API v2 only."""
     wechatpay_sign_type: SignType = SignType.HMAC_SHA256
     wechatpay_notify_url: str = Field(min_length=1, max_length=256)
     wechatpay_refund_notify_url: str | None = None
@@ -69,11 +80,6 @@ class PaymentSettings(V3Settings):
         elif settings.wechatpay_api_key is None:
             raise missing(cls, ["wechatpay_api_key"])
         return settings
-
-    def secrets(self) -> list[str]:
-        """Every secret value, to keep out of the logs (runtime.logs.register_secret)."""
-        v2_key = self.wechatpay_api_key
-        return [*([v2_key.get_secret_value()] if v2_key else []), *self.v3_secrets()]
 
     @model_validator(mode="after")
     def _production_is_https(self) -> PaymentSettings:

@@ -17,6 +17,7 @@ import structlog
 
 from payment.wechatpay import constants as c
 from payment.wechatpay import mapping
+from payment.wechatpay.arguments import positive_fen, require
 from payment.wechatpay.attempts import AttemptRecord, observed_call
 from payment.wechatpay.config import WeChatPayConfig
 from payment.wechatpay.errors import (
@@ -92,8 +93,8 @@ class WeChatPayV2Client:
         """``/pay/unifiedorder`` with trade_type NATIVE (§1.3). Calling again with identical
         arguments is WeChat's re-entry and returns the same code; other arguments for the same
         out_trade_no raise :class:`OutTradeNoReusedError`."""
-        _require(out_trade_no=out_trade_no, body=body)
-        _positive(total_fee=total_fee)
+        require(out_trade_no=out_trade_no, body=body)
+        positive_fen(total_fee=total_fee)
         fields = {
             "body": body,
             "attach": attach or "",
@@ -139,7 +140,7 @@ class WeChatPayV2Client:
     async def close_order(self, out_trade_no: str, *, deadline: float | None = None) -> None:
         """``/pay/closeorder`` (§1.5). Raises :class:`OrderPaidError` for a paid order (it is
         paid: query it) and :class:`OrderClosedError` for one already closed."""
-        _require(out_trade_no=out_trade_no)
+        require(out_trade_no=out_trade_no)
         await self._call("closeorder", c.PATH_CLOSE_ORDER, {"out_trade_no": out_trade_no}, deadline)
 
     async def refund(
@@ -160,8 +161,8 @@ class WeChatPayV2Client:
             raise ConfigurationError(
                 c.NOAUTH, "refunds need the merchant's client certificate (client_cert_path)"
             )
-        _require(out_trade_no=out_trade_no, out_refund_no=out_refund_no)
-        _positive(total_fee=total_fee, refund_fee=refund_fee)
+        require(out_trade_no=out_trade_no, out_refund_no=out_refund_no)
+        positive_fen(total_fee=total_fee, refund_fee=refund_fee)
         fields = {
             "out_trade_no": out_trade_no,
             "out_refund_no": out_refund_no,
@@ -219,15 +220,3 @@ def _format_errors() -> Iterator[None]:
         yield
     except mapping.MappingError as error:
         raise ResponseFormatError("RESPONSE_FORMAT", str(error)) from error
-
-
-def _require(**values: str) -> None:
-    for name, value in values.items():
-        if not value:
-            raise CallerError(c.PARAM_ERROR, f"{name} is required")
-
-
-def _positive(**amounts: int) -> None:
-    for name, amount in amounts.items():
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-            raise CallerError(c.PARAM_ERROR, f"{name} must be a whole number of fen, at least 1")

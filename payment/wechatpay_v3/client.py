@@ -26,8 +26,8 @@ from urllib.parse import quote
 import structlog
 
 from payment.wechatpay import constants as v2
+from payment.wechatpay.arguments import positive_fen, require
 from payment.wechatpay.attempts import AttemptRecord, observed_call
-from payment.wechatpay.client import _positive, _require
 from payment.wechatpay.errors import (
     CallerError,
     OrderNotFoundError,
@@ -159,8 +159,8 @@ class WeChatPayV3Client:
         """``POST /v3/pay/transactions/native`` (§2.5). The same arguments again return the
         same code; other arguments for the same out_trade_no raise OutTradeNoReusedError.
         ``product_id`` and ``time_start`` have no v3 field and are not sent."""
-        _require(out_trade_no=out_trade_no, body=body)
-        _positive(total_fee=total_fee)
+        require(out_trade_no=out_trade_no, body=body)
+        positive_fen(total_fee=total_fee)
         config = self._config
         payload: dict[str, Any] = {
             "appid": config.appid,
@@ -210,7 +210,7 @@ class WeChatPayV3Client:
     async def close_order(self, out_trade_no: str, *, deadline: float | None = None) -> None:
         """``POST …/close`` (§2.7), answered 204. A paid order raises OrderPaidError, a closed
         one OrderClosedError, an unknown one OrderNotFoundError."""
-        _require(out_trade_no=out_trade_no)
+        require(out_trade_no=out_trade_no)
         path = c.PATH_CLOSE.format(_segment(out_trade_no))
         await self._call(Api.CLOSE, "POST", path, {"mchid": self._config.mch_id}, deadline)
 
@@ -227,8 +227,8 @@ class WeChatPayV3Client:
     ) -> RefundResult:
         """``POST /v3/refund/domestic/refunds`` (§2.8): idempotent on out_refund_no; the answer
         only means accepted. Signed like every v3 request: no client certificate."""
-        _require(out_trade_no=out_trade_no, out_refund_no=out_refund_no)
-        _positive(total_fee=total_fee, refund_fee=refund_fee)
+        require(out_trade_no=out_trade_no, out_refund_no=out_refund_no)
+        positive_fen(total_fee=total_fee, refund_fee=refund_fee)
         payload: dict[str, Any] = {
             "out_trade_no": out_trade_no,
             "out_refund_no": out_refund_no,

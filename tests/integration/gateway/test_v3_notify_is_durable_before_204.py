@@ -18,6 +18,7 @@ from tests.conftest import TopicFactory
 from tests.fixtures.gateway import (
     APPID,
     MCH_ID,
+    FakeProducer,
     gateway_settings,
     notify_fields,
     running_gateway,
@@ -29,7 +30,6 @@ from tests.fixtures.gateway import (
     v3_transaction,
 )
 from tests.kafka_reader import read_records
-from tests.unit.gateway.test_never_success_without_an_ack import FakeProducer
 
 NOTIFY = "/wechatpay/v3/notify"
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 from pydantic import SecretStr
@@ -21,6 +20,7 @@ from payment.settings import PaymentSettings
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
 from runtime.grpc_server import GrpcServer
 from runtime.observations import timestamp
+from tests.fixtures.payment import coffee_order, error_reason, fails
 from tests.fixtures.sandbox import SandboxControl, SandboxHandle
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
@@ -63,38 +63,15 @@ def _new_id() -> str:
     return f"pay-{uuid.uuid4().hex[:20]}"
 
 
-def _create(out_trade_no: str, total_fee: int = 100, **extra: Any) -> Any:
-    return payment_pb2.CreateNativeRequest(
-        out_trade_no=out_trade_no, total_fee=total_fee, description="一杯咖啡", **extra
-    )
-
-
-async def _fails(call: Any) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as failed:
-        await call
-    return failed.value
-
-
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    for packed in status.details:
-        if packed.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            packed.Unpack(info)
-            return str(info.reason)
-    return ""
-
-
 async def test_create_native_is_reentrant_and_refuses_a_changed_amount(payments: Stub) -> None:
     order = _new_id()
     expire_at = datetime.now(UTC) + timedelta(minutes=30)
     expire = timestamp(expire_at)
     first = await payments.CreateNative(
-        _create(order, expire_time=expire, qr_format=payment_pb2.QR_FORMAT_SVG)
+        coffee_order(order, expire_time=expire, qr_format=payment_pb2.QR_FORMAT_SVG)
     )
-    again = await payments.CreateNative(_create(order, expire_time=expire))
-    changed = await _fails(payments.CreateNative(_create(order, 101, expire_time=expire)))
+    again = await payments.CreateNative(coffee_order(order, expire_time=expire))
+    changed = await fails(payments.CreateNative(coffee_order(order, 101, expire_time=expire)))
     assert first.code_url.startswith("weixin://wxpay/bizpayurl?pr=")
     assert first.prepay_id
     assert first.qr_media_type == "image/svg+xml"
@@ -102,17 +79,17 @@ async def test_create_native_is_reentrant_and_refuses_a_changed_amount(payments:
     assert again.code_url == first.code_url
     assert first.code_url_expire_time.ToDatetime(tzinfo=UTC) <= expire_at
     assert changed.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert _reason(changed) == "INVALID_REQUEST"
+    assert error_reason(changed) == "INVALID_REQUEST"
 
 
 async def test_query_follows_the_payment(payments: Stub, sandbox_control: SandboxControl) -> None:
     order = _new_id()
-    await payments.CreateNative(_create(order, 250, attach="table-7"))
+    await payments.CreateNative(coffee_order(order, 250, attach="table-7"))
     before = await payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=order))
     await sandbox_control.pay(order, delivery="drop")
     after = await payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=order))
     at_wechat = await sandbox_control.order(order)
-    missing = await _fails(
+    missing = await fails(
         payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=_new_id()))
     )
     assert before.trade_state == types_pb2.TRADE_STATE_NOTPAY
@@ -124,28 +101,28 @@ async def test_query_follows_the_payment(payments: Stub, sandbox_control: Sandbo
         at_wechat["time_end"]
     )
     assert missing.code() == grpc.StatusCode.NOT_FOUND
-    assert _reason(missing) == "ORDERNOTEXIST"
+    assert error_reason(missing) == "ORDERNOTEXIST"
 
 
 async def test_close_unpaid_then_again_then_paid_then_unknown(
     payments: Stub, sandbox_control: SandboxControl
 ) -> None:
     unpaid, paid = _new_id(), _new_id()
-    await payments.CreateNative(_create(unpaid))
-    await payments.CreateNative(_create(paid))
+    await payments.CreateNative(coffee_order(unpaid))
+    await payments.CreateNative(coffee_order(paid))
     await sandbox_control.pay(paid, delivery="drop")
 
     closed = await payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=unpaid))
     again = await payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=unpaid))
-    refused = await _fails(payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=paid)))
-    unknown = await _fails(
+    refused = await fails(payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=paid)))
+    unknown = await fails(
         payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=_new_id()))
     )
-    reorder = await _fails(payments.CreateNative(_create(unpaid)))
+    reorder = await fails(payments.CreateNative(coffee_order(unpaid)))
 
     assert (closed.already_closed, again.already_closed) == (False, True)
     assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert _reason(refused) == "ORDERPAID"
+    assert error_reason(refused) == "ORDERPAID"
     status = rpc_status.from_call(refused)  # type: ignore[arg-type]
     assert status is not None
     paid_detail = payment_pb2.PaidTrade()
@@ -156,14 +133,14 @@ async def test_close_unpaid_then_again_then_paid_then_unknown(
     assert paid_detail.trade.transaction_id
     assert unknown.code() == grpc.StatusCode.NOT_FOUND
     assert reorder.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert _reason(reorder) == "ORDERCLOSED"
+    assert error_reason(reorder) == "ORDERCLOSED"
 
 
 async def test_refund_over_mutual_tls_is_idempotent_and_bounded(
     payments: Stub, sandbox_control: SandboxControl
 ) -> None:
     order = _new_id()
-    await payments.CreateNative(_create(order, 300))
+    await payments.CreateNative(coffee_order(order, 300))
     await sandbox_control.pay(order, delivery="drop")
 
     def refund(out_refund_no: str, fee: int) -> Any:
@@ -179,7 +156,7 @@ async def test_refund_over_mutual_tls_is_idempotent_and_bounded(
 
     first = await refund(f"{order}-r1", 200)
     repeat = await refund(f"{order}-r1", 200)
-    too_much = await _fails(refund(f"{order}-r2", 101))
+    too_much = await fails(refund(f"{order}-r2", 101))
     rest = await refund(f"{order}-r2", 100)
     assert first.refund.status in {
         types_pb2.REFUND_STATUS_PROCESSING,
@@ -206,13 +183,13 @@ async def test_wechat_failures_become_unavailable_and_deadlines_bound_the_retrie
     payments: Stub, sandbox_control: SandboxControl
 ) -> None:
     await sandbox_control.set_faults(systemerror_rate=1.0)
-    unavailable = await _fails(payments.CreateNative(_create(_new_id()), timeout=3))
+    unavailable = await fails(payments.CreateNative(coffee_order(_new_id()), timeout=3))
     await sandbox_control.set_faults(systemerror_rate=0.0, latency_ms=1500)
-    late = await _fails(
+    late = await fails(
         payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=_new_id()), timeout=0.5)
     )
     assert unavailable.code() == grpc.StatusCode.UNAVAILABLE
-    assert _reason(unavailable) == "SYSTEMERROR"
+    assert error_reason(unavailable) == "SYSTEMERROR"
     assert late.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
@@ -227,7 +204,7 @@ async def test_health_then_graceful_stop_with_a_call_in_flight(
             assert answer.status == health_pb2.HealthCheckResponse.SERVING
             stub: Stub = payment_pb2_grpc.PaymentServiceStub(channel)
             await sandbox_control.set_faults(latency_ms=600)
-            in_flight = asyncio.ensure_future(stub.CreateNative(_create(_new_id()), timeout=5))
+            in_flight = asyncio.ensure_future(stub.CreateNative(coffee_order(_new_id()), timeout=5))
             await asyncio.sleep(0.2)
             await server.stop(grace=5)
             finished = await in_flight

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from pydantic import SecretStr
 
@@ -21,6 +20,7 @@ from payment.bootstrap import build
 from payment.settings import ApiVersion, PaymentSettings
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
 from runtime.observations import timestamp
+from tests.fixtures.payment import coffee_order, error_reason, fails
 from tests.fixtures.sandbox import SandboxControl, SandboxHandle
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
@@ -68,66 +68,43 @@ def _new_id() -> str:
     return f"pv3-{uuid.uuid4().hex[:20]}"
 
 
-def _create(out_trade_no: str, total_fee: int = 100, **extra: Any) -> Any:
-    return payment_pb2.CreateNativeRequest(
-        out_trade_no=out_trade_no, total_fee=total_fee, description="一杯咖啡", **extra
-    )
-
-
-async def _fails(call: Any) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as failed:
-        await call
-    return failed.value
-
-
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    for packed in status.details:
-        if packed.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            packed.Unpack(info)
-            return str(info.reason)
-    return ""
-
-
 async def test_create_native_is_reentrant_and_refuses_a_changed_amount(payments: Stub) -> None:
     order = _new_id()
     expire_at = datetime.now(UTC) + timedelta(minutes=30)
     expire = timestamp(expire_at)
     first = await payments.CreateNative(
-        _create(order, expire_time=expire, qr_format=payment_pb2.QR_FORMAT_SVG)
+        coffee_order(order, expire_time=expire, qr_format=payment_pb2.QR_FORMAT_SVG)
     )
-    again = await payments.CreateNative(_create(order, expire_time=expire))
-    changed = await _fails(payments.CreateNative(_create(order, 101, expire_time=expire)))
+    again = await payments.CreateNative(coffee_order(order, expire_time=expire))
+    changed = await fails(payments.CreateNative(coffee_order(order, 101, expire_time=expire)))
     assert first.code_url.startswith("weixin://wxpay/bizpayurl?pr=")
     assert first.prepay_id == ""  # a v3 Native answer carries only code_url
     assert b"<svg" in first.qr_image
     assert again.code_url == first.code_url
     assert first.code_url_expire_time.ToDatetime(tzinfo=UTC) <= expire_at
     assert changed.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert _reason(changed) == "INVALID_REQUEST"
+    assert error_reason(changed) == "INVALID_REQUEST"
 
 
 async def test_query_and_close_answer_as_over_v2(
     payments: Stub, sandbox_control: SandboxControl
 ) -> None:
     unpaid, paid = _new_id(), _new_id()
-    await payments.CreateNative(_create(unpaid))
-    await payments.CreateNative(_create(paid, 250, attach="table-7"))
+    await payments.CreateNative(coffee_order(unpaid))
+    await payments.CreateNative(coffee_order(paid, 250, attach="table-7"))
     await sandbox_control.pay(paid, delivery="drop")
     status = await payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=paid))
     at_wechat = await sandbox_control.order(paid)
-    missing = await _fails(
+    missing = await fails(
         payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=_new_id()))
     )
     closed = await payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=unpaid))
     again = await payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=unpaid))
-    refused = await _fails(payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=paid)))
-    unknown = await _fails(
+    refused = await fails(payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=paid)))
+    unknown = await fails(
         payments.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no=_new_id()))
     )
-    reorder = await _fails(payments.CreateNative(_create(unpaid)))
+    reorder = await fails(payments.CreateNative(coffee_order(unpaid)))
 
     assert status.trade_state == types_pb2.TRADE_STATE_SUCCESS
     assert (status.total_fee, status.cash_fee, status.attach) == (250, 250, "table-7")
@@ -136,14 +113,15 @@ async def test_query_and_close_answer_as_over_v2(
     assert status.success_time.ToDatetime(tzinfo=UTC) == datetime.fromisoformat(
         at_wechat["time_end"]
     )
-    assert (missing.code(), _reason(missing)) == (grpc.StatusCode.NOT_FOUND, "ORDERNOTEXIST")
+    assert (missing.code(), error_reason(missing)) == (grpc.StatusCode.NOT_FOUND, "ORDERNOTEXIST")
     assert (closed.already_closed, again.already_closed) == (False, True)
-    assert (refused.code(), _reason(refused)) == (grpc.StatusCode.FAILED_PRECONDITION, "ORDERPAID")
+    assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_reason(refused) == "ORDERPAID"
     rich = rpc_status.from_call(refused)  # type: ignore[arg-type]
     assert rich is not None
     assert any(d.Is(payment_pb2.PaidTrade.DESCRIPTOR) for d in rich.details)
     assert unknown.code() == grpc.StatusCode.NOT_FOUND
-    assert (reorder.code(), _reason(reorder)) == (
+    assert (reorder.code(), error_reason(reorder)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
         "ORDERCLOSED",
     )
@@ -153,7 +131,7 @@ async def test_refund_is_idempotent_and_bounded(
     payments: Stub, sandbox_control: SandboxControl
 ) -> None:
     order = _new_id()
-    await payments.CreateNative(_create(order, 300))
+    await payments.CreateNative(coffee_order(order, 300))
     await sandbox_control.pay(order, delivery="drop")
 
     def refund(out_refund_no: str, fee: int) -> Any:
@@ -169,7 +147,7 @@ async def test_refund_is_idempotent_and_bounded(
 
     first = await refund(f"{order}-r1", 200)
     repeat = await refund(f"{order}-r1", 200)
-    too_much = await _fails(refund(f"{order}-r2", 101))
+    too_much = await fails(refund(f"{order}-r2", 101))
     rest = await refund(f"{order}-r2", 100)
     assert first.refund.refund_id
     assert repeat.refund.refund_id == first.refund.refund_id
@@ -186,10 +164,8 @@ async def test_refund_is_idempotent_and_bounded(
     assert [(r.refund_fee, r.status) for r in one.refunds] == [
         (200, types_pb2.REFUND_STATUS_SUCCESS)
     ]
-    by_order = await _fails(
-        payments.QueryRefund(payment_pb2.QueryRefundRequest(out_trade_no=order))
-    )
-    assert (by_order.code(), _reason(by_order)) == (
+    by_order = await fails(payments.QueryRefund(payment_pb2.QueryRefundRequest(out_trade_no=order)))
+    assert (by_order.code(), error_reason(by_order)) == (
         grpc.StatusCode.NOT_FOUND,
         "REFUND_QUERY_NEEDS_OUT_REFUND_NO",
     )
@@ -199,13 +175,13 @@ async def test_wechat_failures_become_unavailable_and_deadlines_bound_the_retrie
     payments: Stub, sandbox_control: SandboxControl
 ) -> None:
     await sandbox_control.set_faults(systemerror_rate=1.0)
-    unavailable = await _fails(payments.CreateNative(_create(_new_id()), timeout=3))
+    unavailable = await fails(payments.CreateNative(coffee_order(_new_id()), timeout=3))
     await sandbox_control.set_faults(systemerror_rate=0.0, latency_ms=1500)
-    late = await _fails(
+    late = await fails(
         payments.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=_new_id()), timeout=0.5)
     )
     assert unavailable.code() == grpc.StatusCode.UNAVAILABLE
-    assert _reason(unavailable) == "SYSTEMERROR"
+    assert error_reason(unavailable) == "SYSTEMERROR"
     assert late.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
@@ -225,7 +201,7 @@ async def test_platform_certificate_mode_is_downloaded_at_start(
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
                 stub: Stub = payment_pb2_grpc.PaymentServiceStub(channel)
-                answer = await stub.CreateNative(_create(_new_id()))
+                answer = await stub.CreateNative(coffee_order(_new_id()))
         finally:
             await server.stop(0)
     assert answer.code_url.startswith("weixin://")

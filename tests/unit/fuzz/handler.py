@@ -4,7 +4,7 @@ producing: what one request got back, and what it produced."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,29 +13,10 @@ from pydantic import SecretStr
 from callback_gateway.endpoint import NotifyEndpoint
 from callback_gateway.protocol import NotifyProtocol
 from callback_gateway.wechat_v2 import Merchant, V2PaymentNotify, V2RefundNotify
-from runtime.kafka import AckingProducer, Delivered
-from tests.fixtures.gateway import API_KEY, APPID, MCH_ID
+from tests.fixtures.gateway import API_KEY, APPID, MCH_ID, FakeProducer
 
 MAX_BODY = 16_384
 MERCHANT = Merchant(APPID, MCH_ID, SecretStr(API_KEY))
-
-
-class RecordingProducer(AckingProducer):
-    """Acknowledges every record at once and keeps it; never touches a broker."""
-
-    def __init__(self) -> None:  # no super(): no librdkafka here
-        self.sent: list[bytes] = []
-
-    async def send(
-        self,
-        topic: str,
-        value: bytes,
-        key: bytes | None = None,
-        headers: Mapping[str, bytes] | None = None,
-        timeout: float = 30.0,
-    ) -> Delivered:
-        self.sent.append(value)
-        return Delivered(topic, 0, len(self.sent) - 1)
 
 
 @dataclass
@@ -45,19 +26,19 @@ class Answer:
     produced: list[bytes] = field(default_factory=list)
 
 
-def payment_endpoint(producer: RecordingProducer) -> NotifyEndpoint:
+def payment_endpoint(producer: FakeProducer) -> NotifyEndpoint:
     return _endpoint(V2PaymentNotify(MERCHANT, MAX_BODY), producer)
 
 
-def refund_endpoint(producer: RecordingProducer) -> NotifyEndpoint:
+def refund_endpoint(producer: FakeProducer) -> NotifyEndpoint:
     return _endpoint(V2RefundNotify(MERCHANT, MAX_BODY), producer)
 
 
-def _endpoint(protocol: NotifyProtocol, producer: RecordingProducer) -> NotifyEndpoint:
+def _endpoint(protocol: NotifyProtocol, producer: FakeProducer) -> NotifyEndpoint:
     return NotifyEndpoint(protocol, lambda: producer, "observations", MAX_BODY, 2.0, 2.0)
 
 
-def post(endpoint: NotifyEndpoint, producer: RecordingProducer, body: bytes) -> Answer:
+def post(endpoint: NotifyEndpoint, producer: FakeProducer, body: bytes) -> Answer:
     """One POST of `body` through the endpoint; an exception escaping it fails the caller."""
     before = len(producer.sent)
     scope: dict[str, Any] = {

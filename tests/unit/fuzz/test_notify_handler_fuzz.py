@@ -17,10 +17,9 @@ from hypothesis import strategies as st
 from payment.wechatpay import xml_codec
 from payment.wechatpay.refund_notify import encrypt_req_info
 from paystream.events.v1 import events_pb2
-from tests.fixtures.gateway import API_KEY, APPID, MCH_ID, notify_fields, signed_body
+from tests.fixtures.gateway import API_KEY, APPID, MCH_ID, FakeProducer, notify_fields, signed_body
 from tests.unit.fuzz.handler import (
     Answer,
-    RecordingProducer,
     payment_endpoint,
     post,
     refund_endpoint,
@@ -72,7 +71,7 @@ def _check_payment_answer(answer: Answer, body: bytes) -> None:
 @FUZZ
 @given(st.binary(max_size=4096))
 def test_random_bytes_are_refused_and_produce_nothing(body: bytes) -> None:
-    producer = RecordingProducer()
+    producer = FakeProducer()
     answer = post(payment_endpoint(producer), producer, body)
     _check_payment_answer(answer, body)
     assert answer.status != 200
@@ -82,7 +81,7 @@ def test_random_bytes_are_refused_and_produce_nothing(body: bytes) -> None:
 @given(mutated(VALID))
 @example(VALID)
 def test_mutations_of_a_signed_notify_never_produce_an_unverified_record(body: bytes) -> None:
-    producer = RecordingProducer()
+    producer = FakeProducer()
     _check_payment_answer(post(payment_endpoint(producer), producer, body), body)
 
 
@@ -112,7 +111,7 @@ def test_correctly_signed_notifies_with_any_values_never_crash_the_handler(
         body = signed_body(fields, sign_type, with_sign_type=with_sign_type)
     except ValueError:
         return  # a value XML cannot carry: no such notify can exist
-    producer = RecordingProducer()
+    producer = FakeProducer()
     _check_payment_answer(post(payment_endpoint(producer), producer, body), body)
 
 
@@ -124,7 +123,7 @@ def test_notifies_signed_with_another_key_are_always_refused(overrides: dict[str
         body = signed_body(fields, key="K" * 32)
     except ValueError:
         return
-    producer = RecordingProducer()
+    producer = FakeProducer()
     answer = post(payment_endpoint(producer), producer, body)
     assert answer.status in REFUSALS
     assert answer.produced == []
@@ -177,7 +176,7 @@ def test_refund_notifies_with_any_content_never_crash_the_handler(
             "req_info": encrypt_req_info(plaintext, API_KEY if right_key else "K" * 32),
         }
     )
-    producer = RecordingProducer()
+    producer = FakeProducer()
     answer = post(refund_endpoint(producer), producer, body)
     assert answer.status == 200 or answer.status in REFUSALS, answer
     assert len(answer.produced) == (1 if answer.status == 200 else 0)
@@ -190,7 +189,7 @@ def test_refund_notifies_with_any_content_never_crash_the_handler(
 @FUZZ
 @given(st.binary(max_size=4096))
 def test_random_refund_bodies_are_refused(body: bytes) -> None:
-    producer = RecordingProducer()
+    producer = FakeProducer()
     answer = post(refund_endpoint(producer), producer, body)
     assert answer.status in REFUSALS
     assert answer.produced == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -10,13 +9,12 @@ import pytest
 
 from callback_gateway.__main__ import bootstrap
 from runtime.kafka import (
-    AckingProducer,
-    Delivered,
     DeliveryTimeoutError,
     ProduceError,
     QueueFullError,
 )
 from tests.fixtures.gateway import (
+    FakeProducer,
     gateway_settings,
     notify_fields,
     signed_body,
@@ -25,33 +23,6 @@ from tests.fixtures.gateway import (
     v3_headers,
     v3_transaction,
 )
-
-
-class FakeProducer(AckingProducer):
-    """Answers send() with a fixed outcome; never touches a broker."""
-
-    def __init__(self, outcome: Exception | None) -> None:  # no super(): no librdkafka here
-        self.outcome = outcome
-        self.sent: list[bytes] = []
-
-    async def send(
-        self,
-        topic: str,
-        value: bytes,
-        key: bytes | None = None,
-        headers: Mapping[str, bytes] | None = None,
-        timeout: float = 30.0,
-    ) -> Delivered:
-        if self.outcome is not None:
-            raise self.outcome
-        self.sent.append(value)
-        return Delivered(topic, 0, len(self.sent) - 1)
-
-    def reachable(self, timeout: float = 1.0) -> bool:
-        return self.outcome is None
-
-    def close(self, timeout: float = 10.0) -> int:
-        return 0
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from payment.wechatpay.types import (
 )
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
 from runtime.observations import timestamp
+from tests.fixtures.payment import fails
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PAID = TradeStatus(
@@ -133,17 +134,11 @@ def _details(error: grpc.aio.AioRpcError) -> list[Any]:
     return found
 
 
-async def _fails(call: Any) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as failed:
-        await call
-    return failed.value
-
-
 async def test_invalid_create_native_names_every_field_and_never_calls_wechat(
     service: tuple[payment_pb2_grpc.PaymentServiceAsyncStub, FakeWeChat],
 ) -> None:
     stub, wechat = service
-    error = await _fails(
+    error = await fails(
         stub.CreateNative(
             payment_pb2.CreateNativeRequest(
                 out_trade_no="bad no!",
@@ -231,7 +226,7 @@ async def test_wechat_errors_map_to_statuses_with_the_err_code(
 ) -> None:
     stub, wechat = service
     wechat.fail["unifiedorder"] = error
-    failed = await _fails(
+    failed = await fails(
         stub.CreateNative(
             payment_pb2.CreateNativeRequest(
                 out_trade_no="order-0001", total_fee=100, description="coffee"
@@ -248,7 +243,7 @@ async def test_closing_a_paid_order_is_never_ok_and_carries_the_payment(
 ) -> None:
     stub, wechat = service
     wechat.fail["closeorder"] = wx.OrderPaidError("ORDERPAID", "订单已支付，不能发起关单")
-    failed = await _fails(stub.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no="order-0001")))
+    failed = await fails(stub.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no="order-0001")))
     assert failed.code() == grpc.StatusCode.FAILED_PRECONDITION
     info, paid = _details(failed)
     assert info.reason == "ORDERPAID"
@@ -265,9 +260,7 @@ async def test_closing_twice_reports_already_closed_and_unknown_orders_are_not_f
     wechat.fail["closeorder"] = wx.OrderClosedError("ORDERCLOSED", "订单已关闭")
     again = await stub.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no="order-0001"))
     wechat.fail["closeorder"] = wx.OrderNotFoundError("ORDERNOTEXIST", "订单不存在")
-    missing = await _fails(
-        stub.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no="order-0001"))
-    )
+    missing = await fails(stub.CloseOrder(payment_pb2.CloseOrderRequest(out_trade_no="order-0001")))
     assert (first.already_closed, again.already_closed) == (False, True)
     assert missing.code() == grpc.StatusCode.NOT_FOUND
 
@@ -291,9 +284,9 @@ async def test_refund_checks_what_is_refundable_before_asking_wechat(
             )
         )
 
-    too_much = await _fails(refund("refund-3", 31))
-    wrong_total = await _fails(refund("refund-3", 10, total=99))
-    conflict = await _fails(refund("refund-1", 60))
+    too_much = await fails(refund("refund-3", 31))
+    wrong_total = await fails(refund("refund-3", 10, total=99))
+    conflict = await fails(refund("refund-1", 60))
     again = await refund("refund-1", 70)
     rest = await refund("refund-3", 30)
     assert too_much.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -305,7 +298,7 @@ async def test_refund_checks_what_is_refundable_before_asking_wechat(
     assert wechat.calls.count("refund") == 1
 
     wechat.trade = TradeStatus("order-0001", TradeState.NOTPAY)
-    unpaid = await _fails(refund("refund-4", 1))
+    unpaid = await fails(refund("refund-4", 1))
     assert unpaid.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -314,7 +307,7 @@ async def test_the_callers_deadline_bounds_the_call(
 ) -> None:
     stub, wechat = service
     wechat.delay = 1.0
-    failed = await _fails(
+    failed = await fails(
         stub.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no="order-0001"), timeout=0.2)
     )
     assert failed.code() == grpc.StatusCode.DEADLINE_EXCEEDED
