@@ -141,6 +141,8 @@ def payment_observed(notify: PaymentNotify, observed_at: datetime) -> events_pb2
         raw_payload_format=RAW_FORMAT,
         err_code=notify.err_code or "",
         err_code_des=notify.err_code_des or "",
+        currency=notify.currency or "",
+        cash_currency=notify.cash_currency or "",
     )
     return with_trade_id(observed)
 

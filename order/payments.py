@@ -19,6 +19,8 @@ from order.domain import PaymentUnavailableError
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
 
 PAID_STATES = (types_pb2.TRADE_STATE_SUCCESS, types_pb2.TRADE_STATE_REFUND)
+REFUND_QUERY_NEEDS_OUT_REFUND_NO = "REFUND_QUERY_NEEDS_OUT_REFUND_NO"
+"""PaymentService's reason when API v3 cannot list an order's refunds (payment.proto)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,27 @@ class ClosedAtWeChat:
 @dataclass(frozen=True)
 class PaidAtWeChat:
     trade: payment_pb2.QueryStatusResponse
+
+
+@dataclass(frozen=True)
+class RefundRefused:
+    """WeChat (or PaymentService before asking it) refused the refund for certain: no money
+    moved, and the same request would be refused again."""
+
+    code: grpc.StatusCode
+    reason: str
+    detail: str
+
+
+# Answers that say for certain the refund was not made; anything else may have reached WeChat.
+REFUSALS = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.NOT_FOUND,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,55 @@ class Payments:
             raise PaymentUnavailableError(
                 f"PaymentService.QueryStatus failed: {error.code().name} {error.details()}"
             ) from error
+
+    async def refund(
+        self, request: payment_pb2.RefundRequest, timeout: float
+    ) -> payment_pb2.RefundInfo | RefundRefused:
+        """Asks WeChat for the refund: its answer, or a certain refusal; PaymentUnavailableError
+        when the outcome is unknown (then the same request again is safe)."""
+        try:
+            answer = await self._stub.Refund(request, timeout=timeout)
+        except grpc.aio.AioRpcError as error:
+            code = error.code()
+            if code in REFUSALS:
+                return RefundRefused(code, _reason(error), error.details() or "")
+            raise PaymentUnavailableError(
+                f"PaymentService.Refund failed: {code.name} {error.details()}"
+            ) from error
+        return answer.refund
+
+    async def refunds(
+        self, order_id: str, out_refund_nos: list[str], timeout: float
+    ) -> list[payment_pb2.RefundInfo]:
+        """The order's refunds as WeChat knows them: listed by order, or (API v3, which lists
+        none by order) each of `out_refund_nos` asked for in turn."""
+        try:
+            listed = await self._stub.QueryRefund(
+                payment_pb2.QueryRefundRequest(out_trade_no=order_id), timeout=timeout
+            )
+            return list(listed.refunds)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise PaymentUnavailableError(
+                    f"PaymentService.QueryRefund failed: {error.code().name} {error.details()}"
+                ) from error
+            if _reason(error) != REFUND_QUERY_NEEDS_OUT_REFUND_NO:
+                return []
+        found: list[payment_pb2.RefundInfo] = []
+        for number in out_refund_nos:
+            try:
+                one = await self._stub.QueryRefund(
+                    payment_pb2.QueryRefundRequest(out_trade_no=order_id, out_refund_no=number),
+                    timeout=timeout,
+                )
+            except grpc.aio.AioRpcError as error:
+                if error.code() == grpc.StatusCode.NOT_FOUND:
+                    continue
+                raise PaymentUnavailableError(
+                    f"PaymentService.QueryRefund failed: {error.code().name} {error.details()}"
+                ) from error
+            found.extend(one.refunds)
+        return found
 
     async def close(self, order_id: str, timeout: float) -> ClosedAtWeChat | PaidAtWeChat:
         try:
@@ -106,6 +178,16 @@ class Payments:
         if trade.trade_state not in PAID_STATES:
             raise PaymentUnavailableError("WeChat says paid, then not: try again")
         return PaidAtWeChat(trade)
+
+
+def _reason(error: grpc.aio.AioRpcError) -> str:
+    """The ErrorInfo reason PaymentService attached (WeChat's err_code), or ""."""
+    status = _rich_status(error)
+    for detail in status.details if status else ():
+        info = error_details_pb2.ErrorInfo()
+        if detail.Is(info.DESCRIPTOR) and detail.Unpack(info):
+            return str(info.reason)
+    return ""
 
 
 def _rich_status(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:

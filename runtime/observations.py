@@ -19,6 +19,7 @@ from runtime.kafka import HEADER_MESSAGE_TYPE, AckingProducer, Delivered
 MESSAGE_TYPE_PAYMENT_OBSERVED = b"paystream.events.v1.PaymentObserved"
 MESSAGE_TYPE_ORDER_EVENT = b"paystream.events.v1.OrderEvent"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DOMESTIC_CURRENCY = "CNY"
 
 
 def timestamp(moment: datetime | None) -> Timestamp | None:
@@ -47,10 +48,17 @@ def trade_observation_id(
     transaction_id: str,
     total_fee: int,
     err_code: str = "",
+    currency: str = "",
 ) -> str:
-    """Stable id of "WeChat says trade X is in state S" (independent of who observed it)."""
+    """Stable id of "WeChat says trade X is in state S" (independent of who observed it). The
+    currency counts only when it is not CNY (WeChat's default), so that a notify that names CNY
+    and a query that does not are the same fact, and ids made before currencies were carried
+    stay the same."""
     state = types_pb2.TradeState.Name(trade_state)
-    return _digest("trade", out_trade_no, state, transaction_id, str(total_fee), err_code)
+    parts = [out_trade_no, state, transaction_id, str(total_fee), err_code]
+    if currency not in ("", DOMESTIC_CURRENCY):
+        parts.append(currency)
+    return _digest("trade", *parts)
 
 
 def refund_observation_id(
@@ -84,6 +92,7 @@ def with_trade_id(observed: events_pb2.PaymentObserved) -> events_pb2.PaymentObs
             observed.transaction_id,
             observed.total_fee,
             observed.err_code,
+            observed.currency,
         )
     return observed
 

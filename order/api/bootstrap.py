@@ -18,7 +18,7 @@ from order.api.service import ObservationReporter, OrderPolicy, OrderService, ut
 from order.api.servicer import OrderServicer
 from order.api.settings import ApiSettings
 from order.payments import Payments
-from order.store import OrderStore, PendingIndex, Snapshots, redis_client
+from order.store import OrderStore, PendingIndex, RefundStore, Snapshots, redis_client
 from paystream.order.v1 import order_pb2, order_pb2_grpc
 from paystream.payment.v1 import payment_pb2_grpc
 from runtime.grpc_server import GrpcServer
@@ -82,6 +82,7 @@ def build(settings: ApiSettings, clock: Callable[[], datetime] = utc_now) -> Api
     payment_channel = grpc.aio.insecure_channel(settings.payment_grpc_target)
     service = OrderService(
         OrderStore(pool),
+        RefundStore(pool),
         Snapshots(redis, settings.order_snapshot_ttl_seconds),
         PendingIndex(redis),
         Payments(payment_pb2_grpc.PaymentServiceStub(payment_channel)),

@@ -17,6 +17,8 @@ from order.domain import (
     OrderError,
     OrderNotFoundError,
     PaymentUnavailableError,
+    RefundConflictError,
+    RefundNotAllowedError,
 )
 from runtime.kafka import ProduceError
 from runtime.logs import get_logger
@@ -45,8 +47,10 @@ def status_for(error: BaseException) -> status_pb2.Status:
             )
         case OrderNotFoundError():
             code = grpc.StatusCode.NOT_FOUND
-        case OrderConflictError():
+        case OrderConflictError() | RefundConflictError():
             code = grpc.StatusCode.ALREADY_EXISTS
+        case RefundNotAllowedError():
+            code = grpc.StatusCode.FAILED_PRECONDITION
         case PaymentUnavailableError():
             code = (
                 grpc.StatusCode.UNAVAILABLE

@@ -1,4 +1,4 @@
-"""OrderService's use cases: create, read and cancel orders. No gRPC here (see servicer.py).
+"""OrderService's use cases: create, read, cancel and refund orders. No gRPC here (servicer.py).
 
 The worker alone changes an order's status: CancelOrder closes the order at WeChat, reports
 what WeChat said as an observation (source CANCEL) on Kafka like any other, then waits a bounded
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+import grpc
+
 from order.api import metrics
 from order.api.ids import new_order_id
 from order.domain import (
@@ -23,14 +25,20 @@ from order.domain import (
     Order,
     OrderConflictError,
     OrderNotFoundError,
+    Refund,
+    RefundConflictError,
+    RefundNotAllowedError,
+    RefundStatus,
     Status,
     is_valid_order_id,
     violations,
 )
-from order.payments import PaidAtWeChat, Payments
-from order.store import REDIS_ERRORS, OrderStore, PendingIndex, Snapshots
-from order.wire import closed_report, paid_report
+from order.domain.refund_request import RefundRequest, refund_violations
+from order.payments import PaidAtWeChat, Payments, RefundRefused
+from order.store import REDIS_ERRORS, OrderStore, PendingIndex, RefundStore, Snapshots
+from order.wire import closed_report, paid_report, refund_from_info
 from paystream.events.v1 import events_pb2
+from paystream.payment.v1 import payment_pb2
 from runtime.kafka import AckingProducer
 from runtime.logs import get_logger
 from runtime.observations import publish
@@ -85,6 +93,7 @@ class OrderService:
     def __init__(
         self,
         store: OrderStore,
+        refunds: RefundStore,
         snapshots: Snapshots,
         index: PendingIndex,
         payments: Payments,
@@ -93,6 +102,7 @@ class OrderService:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
+        self._refunds = refunds
         self._snapshots = snapshots
         self._index = index
         self._payments = payments
@@ -161,6 +171,53 @@ class OrderService:
             outcome = CancelOutcome.PAID
         metrics.CANCEL_OUTCOMES.labels(outcome.value, str(applied).lower()).inc()
         return outcome, order
+
+    async def refund(self, request: RefundRequest, time_left: float | None) -> tuple[Refund, Order]:
+        """Reserves the refund against the order's limit, then asks WeChat for it; returns the
+        refund as WeChat accepted it (or as it ended, for a repeat of a settled one)."""
+        problems = refund_violations(request)
+        if problems:
+            raise InvalidRequestError(problems)
+        budget = time_left if time_left is not None else DEFAULT_CALL_BUDGET_SECONDS
+        deadline = time.monotonic() + budget - DEADLINE_MARGIN_SECONDS
+        reserved = await self._refunds.reserve(request, self._clock())
+        order = reserved.order
+        if not reserved.new and reserved.refund.status is not RefundStatus.PROCESSING:
+            return reserved.refund, order
+        answer = await self._payments.refund(
+            payment_pb2.RefundRequest(
+                out_trade_no=order.id,
+                out_refund_no=request.out_refund_no,
+                total_fee=order.total_fee,
+                refund_fee=request.refund_fee,
+                reason=request.reason,
+                other_out_refund_nos=reserved.others,
+            ),
+            timeout=_left(deadline),
+        )
+        if isinstance(answer, RefundRefused):
+            await self._refunds.release(order.id, request.out_refund_no)
+            log.info(
+                "refund refused",
+                order_id=order.id,
+                out_refund_no=request.out_refund_no,
+                reason=answer.reason,
+            )
+            message = (
+                f"WeChat refused the refund: {answer.reason or answer.code.name} {answer.detail}"
+            )
+            if answer.code is grpc.StatusCode.ALREADY_EXISTS:
+                raise RefundConflictError(message)
+            raise RefundNotAllowedError(message)
+        if answer.refund_id:
+            await self._refunds.accepted(order.id, request.out_refund_no, answer.refund_id)
+        log.info(
+            "refund asked",
+            order_id=order.id,
+            out_refund_no=request.out_refund_no,
+            refund_fee=request.refund_fee,
+        )
+        return refund_from_info(order.id, answer), order
 
     async def _applied(
         self, order: Order, observation_id: str, wait_until: float

@@ -11,7 +11,8 @@ from typing_extensions import override
 from order.api.errors import HANDLED_ERRORS, abort
 from order.api.service import CancelOutcome, CreateOrder, OrderService
 from order.domain import FieldViolation, InvalidRequestError
-from order.wire import order_message
+from order.domain.refund_request import RefundRequest
+from order.wire import order_message, refund_message
 from paystream.order.v1 import order_pb2, order_pb2_grpc
 from runtime.observations import from_timestamp
 
@@ -66,6 +67,26 @@ class OrderServicer(order_pb2_grpc.OrderServiceServicer):
             await abort(context, error)
         return order_pb2.CancelOrderResponse(
             outcome=CANCEL_OUTCOMES[outcome], order=order_message(order)
+        )
+
+    @override
+    async def RefundOrder(
+        self, request: order_pb2.RefundOrderRequest, context: Context
+    ) -> order_pb2.RefundOrderResponse:
+        try:
+            refund, order = await self._service.refund(
+                RefundRequest(
+                    order_id=request.id,
+                    out_refund_no=request.out_refund_no,
+                    refund_fee=request.refund_fee,
+                    reason=request.reason,
+                ),
+                context.time_remaining(),
+            )
+        except HANDLED_ERRORS as error:
+            await abort(context, error)
+        return order_pb2.RefundOrderResponse(
+            refund=refund_message(refund), order=order_message(order)
         )
 
 

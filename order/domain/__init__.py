@@ -1,11 +1,14 @@
 """The order domain: status rules as pure code. No I/O, no clock, no WeChat wire types."""
 
+from order.domain.decision import Decision
 from order.domain.errors import (
     InvalidRequestError,
     OrderConflictError,
     OrderError,
     OrderNotFoundError,
     PaymentUnavailableError,
+    RefundConflictError,
+    RefundNotAllowedError,
 )
 from order.domain.events import (
     AnomalyDetected,
@@ -19,6 +22,7 @@ from order.domain.events import (
     event_id,
 )
 from order.domain.model import (
+    DOMESTIC_CURRENCY,
     Anomaly,
     Observation,
     Order,
@@ -31,9 +35,10 @@ from order.domain.model import (
     TradeState,
 )
 from order.domain.new_order import FieldViolation, NewOrder, is_valid_order_id, violations
-from order.domain.state_machine import Decision, decide
+from order.domain.state_machine import decide
 
 __all__ = [
+    "DOMESTIC_CURRENCY",
     "Anomaly",
     "AnomalyDetected",
     "AnomalyKind",
@@ -55,6 +60,8 @@ __all__ = [
     "Outcome",
     "PaymentUnavailableError",
     "Refund",
+    "RefundConflictError",
+    "RefundNotAllowedError",
     "RefundObservation",
     "RefundStatus",
     "Source",

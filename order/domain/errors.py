@@ -39,3 +39,11 @@ class PaymentUnavailableError(OrderError):
     def __init__(self, reason: str, retryable: bool = True) -> None:
         super().__init__(reason)
         self.retryable = retryable
+
+
+class RefundNotAllowedError(OrderError):
+    """The order cannot take this refund: not paid, or not that much left to refund."""
+
+
+class RefundConflictError(OrderError):
+    """The out_refund_no names a refund of another amount (or of another order)."""

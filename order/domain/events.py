@@ -19,7 +19,8 @@ class AnomalyKind(StrEnum):
     DOUBLE_PAYMENT = "DOUBLE_PAYMENT"
     """A second SUCCESS with another transaction id for an order that is already paid."""
     REFUND_ANOMALY = "REFUND_ANOMALY"
-    """A refund WeChat reports that does not fit the order (unpaid order, too much, ABNORMAL)."""
+    """A refund WeChat reports that does not fit the order (closed order, too much, ABNORMAL)."""
+    CURRENCY_MISMATCH = Anomaly.CURRENCY_MISMATCH.value
 
 
 class CloseReason(StrEnum):
@@ -56,6 +57,9 @@ class AnomalyDetected:
     detail: str
     observed_total_fee: int = 0
     transaction_id: str = ""
+    fact: str = ""
+    """Names the fact the anomaly is about when it happens once per order whichever
+    observation reveals it (a refund's, say); empty: it is about the observation itself."""
 
 
 Event = OrderPaid | OrderClosed | OrderRefunded | AnomalyDetected
@@ -72,6 +76,18 @@ class EmittedEvent:
     event: Event
 
 
-def event_id(observation_id: str, index: int) -> str:
-    """The id of the index-th event caused by an observation (each observation applies once)."""
+def event_id(order_id: str, observation_id: str, index: int, event: Event) -> str:
+    """The event's stable id. Facts that happen once in an order's life (paid, closed, each
+    refund counted) are named by the fact, so the id is the same whichever observation revealed
+    it and in whatever order the observations arrived; the rest by the observation that caused
+    them (the index-th event of an observation, each observation applying once)."""
+    match event:
+        case OrderPaid():
+            return f"{order_id}.paid"
+        case OrderClosed():
+            return f"{order_id}.closed"
+        case OrderRefunded(out_refund_no=out_refund_no):
+            return f"{order_id}.refund.{out_refund_no}"
+        case AnomalyDetected(fact=fact) if fact:
+            return f"{order_id}.{fact}"
     return f"{observation_id}.{index}"

@@ -25,6 +25,8 @@ class Anomaly(StrEnum):
     AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
     PAID_AFTER_CLOSE = "PAID_AFTER_CLOSE"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    """WeChat reported a payment in another currency: a domestic merchant takes CNY only."""
 
 
 class TradeState(StrEnum):
@@ -74,6 +76,8 @@ class Outcome(StrEnum):
 
 # States that prove WeChat took the money (REFUND: a refund was started, so it had been paid).
 PAID_TRADE_STATES = frozenset({TradeState.SUCCESS, TradeState.REFUND})
+# The only currency of a domestic merchant; WeChat's v2 default when fee_type is absent.
+DOMESTIC_CURRENCY = "CNY"
 # States that say the trade can no longer be paid.
 CLOSED_TRADE_STATES = frozenset({TradeState.CLOSED, TradeState.REVOKED})
 # States that say nothing new about an unpaid trade.
@@ -103,6 +107,11 @@ class Observation:
     success_time: datetime | None = None
     observed_time: datetime | None = None
     refund: RefundObservation | None = None
+    currency: str = ""
+    """The order's currency as WeChat reported it (v2 fee_type, v3 amount.currency); empty when
+    it did not say, which WeChat defines as CNY."""
+    cash_currency: str = ""
+    """The currency the payer paid in (v2 cash_fee_type, v3 amount.payer_currency), or empty."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,20 @@
 """The order state machine: ARCHITECTURE.md's table as one pure function.
 
-`decide(order, observation, refund)` says what one observation means for an order: the order's
-new fields (or none), the refund record to keep (or none), the events to emit and an outcome
-for the inbox. Re-delivery is handled before this (the inbox applies each observation id once);
-what reaches here is a new fact, which may still be stale or say nothing new.
+`decide(order, observation, refunds)` says what one observation means for an order, given the
+refunds stored for it: the order's new fields (or none), the refund record to keep (or none),
+the events to emit and an outcome for the inbox. Re-delivery is handled before this (the inbox
+applies each observation id once); what reaches here is a new fact, which may still be stale,
+say nothing new, or arrive before a fact WeChat made earlier (refund_rules.py says how refunds
+that came before their payment are counted).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
+from order.domain.decision import Decision
 from order.domain.events import (
     AnomalyDetected,
     AnomalyKind,
@@ -18,26 +22,24 @@ from order.domain.events import (
     Event,
     OrderClosed,
     OrderPaid,
-    OrderRefunded,
 )
 from order.domain.model import (
     CLOSED_TRADE_STATES,
+    DOMESTIC_CURRENCY,
     PAID_TRADE_STATES,
     Anomaly,
     Observation,
     Order,
     Outcome,
     Refund,
-    RefundObservation,
-    RefundStatus,
     Source,
     Status,
     TradeState,
 )
 from order.domain.new_order import is_valid_order_id
+from order.domain.refund_rules import PAID_STATUSES, count_refunds, refund_decision
 
-PAID_STATUSES = frozenset({Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED})
-REFUNDABLE_STATUSES = frozenset({Status.PAID, Status.PARTIALLY_REFUNDED})
+NO_REFUNDS: Mapping[str, Refund] = {}
 CLOSE_REASONS = {
     Source.CANCEL: CloseReason.CANCELLED,
     Source.POLL: CloseReason.TIMEOUT,
@@ -45,37 +47,26 @@ CLOSE_REASONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    outcome: Outcome
-    order: Order | None = None
-    """The order after the observation when it changed (version already increased), else None."""
-    created: bool = False
-    """`order` is new: WeChat took money for an order we did not have."""
-    refund: Refund | None = None
-    """The refund record to store (insert or update) when the observation is about a refund."""
-    events: tuple[Event, ...] = ()
-
-    def event_version(self, before: Order | None) -> int:
-        """The order version the events carry: the new one, the unchanged one, or 0 (no order)."""
-        if self.order is not None:
-            return self.order.version
-        return before.version if before is not None else 0
-
-
 def decide(
-    order: Order | None, observation: Observation, refund: Refund | None = None, *, at: datetime
+    order: Order | None,
+    observation: Observation,
+    refunds: Mapping[str, Refund] = NO_REFUNDS,
+    *,
+    at: datetime,
 ) -> Decision:
-    """What `observation` means for `order` (None: no such order). `refund` is the stored
-    record of the refund the observation is about, if there is one; `at` is when the decision
-    takes effect (the order's update time if it changes)."""
+    """What `observation` means for `order` (None: no such order). `refunds` are the order's
+    stored refunds by out_refund_no; `at` is when the decision takes effect (the order's update
+    time if it changes)."""
     if order is None:
         return _unknown_order(observation, at)
     if observation.refund is not None:
-        return _refund(order, observation.refund, refund, at)
+        stored = refunds.get(observation.refund.out_refund_no)
+        return refund_decision(order, observation.refund, stored, at)
     state = observation.trade_state
     if _proves_payment(observation):
-        return _paid(order, observation, at)
+        if _foreign_currency(observation):
+            return _currency_mismatch(order, observation, at)
+        return _paid(order, observation, refunds, at)
     if state in CLOSED_TRADE_STATES:
         return _closed(order, observation.source, at)
     if order.status is not Status.PENDING:
@@ -93,7 +84,44 @@ def _proves_payment(observation: Observation) -> bool:
     )
 
 
-def _paid(order: Order, observation: Observation, at: datetime) -> Decision:
+def _foreign_currency(observation: Observation) -> bool:
+    return any(
+        currency not in ("", DOMESTIC_CURRENCY)
+        for currency in (observation.currency, observation.cash_currency)
+    )
+
+
+def _currency_mismatch(order: Order, observation: Observation, at: datetime) -> Decision:
+    """Another currency is not fen of CNY: the order is not paid by it; a person looks."""
+    detail = (
+        f"{_who(observation)} says paid {observation.total_fee} in "
+        f"{observation.currency or DOMESTIC_CURRENCY} (payer "
+        f"{observation.cash_currency or DOMESTIC_CURRENCY}); the merchant takes CNY only"
+    )
+    return _flag(
+        order, Anomaly.CURRENCY_MISMATCH, AnomalyKind.CURRENCY_MISMATCH, detail, observation, at
+    )
+
+
+def _flag(
+    order: Order,
+    anomaly: Anomaly,
+    kind: AnomalyKind,
+    detail: str,
+    observation: Observation,
+    at: datetime,
+) -> Decision:
+    """Reports the anomaly, and keeps it on the order (once) unless the order is paid: a paid
+    order's status already says where the money is."""
+    flagged = None
+    if order.anomaly is not anomaly and order.status not in PAID_STATUSES:
+        flagged = replace(order, anomaly=anomaly, version=order.version + 1, update_time=at)
+    return Decision(Outcome.ANOMALY, order=flagged, events=(_anomaly(kind, detail, observation),))
+
+
+def _paid(
+    order: Order, observation: Observation, refunds: Mapping[str, Refund], at: datetime
+) -> Decision:
     if order.status in PAID_STATUSES:
         if observation.transaction_id == order.transaction_id:
             return Decision(Outcome.NO_CHANGE)
@@ -107,15 +135,8 @@ def _paid(order: Order, observation: Observation, at: datetime) -> Decision:
         detail = (
             f"{_who(observation)} says {observation.total_fee} fen, order is {order.total_fee} fen"
         )
-        flagged = None
-        if order.anomaly is not Anomaly.AMOUNT_MISMATCH:
-            flagged = replace(
-                order, anomaly=Anomaly.AMOUNT_MISMATCH, version=order.version + 1, update_time=at
-            )
-        return Decision(
-            Outcome.ANOMALY,
-            order=flagged,
-            events=(_anomaly(AnomalyKind.AMOUNT_MISMATCH, detail, observation),),
+        return _flag(
+            order, Anomaly.AMOUNT_MISMATCH, AnomalyKind.AMOUNT_MISMATCH, detail, observation, at
         )
 
     after_close = order.status is Status.CLOSED
@@ -140,8 +161,10 @@ def _paid(order: Order, observation: Observation, at: datetime) -> Decision:
     if after_close:
         detail = f"{_who(observation)} says paid after the order was closed: refund or ship"
         events += (_anomaly(AnomalyKind.PAID_AFTER_CLOSE, detail, observation),)
-        return Decision(Outcome.ANOMALY, order=paid, events=events)
-    return Decision(Outcome.APPLIED, order=paid, events=events)
+    # Refunds WeChat made of this payment that reached us before it did.
+    paid, refunded = count_refunds(paid, refunds.values())
+    events += refunded
+    return Decision(Outcome.ANOMALY if after_close else Outcome.APPLIED, order=paid, events=events)
 
 
 def _closed(order: Order, source: Source, at: datetime) -> Decision:
@@ -154,76 +177,6 @@ def _closed(order: Order, source: Source, at: datetime) -> Decision:
     if order.status is Status.CLOSED:
         return Decision(Outcome.NO_CHANGE)
     return Decision(Outcome.STALE)
-
-
-def _refund(
-    order: Order, observed: RefundObservation, stored: Refund | None, at: datetime
-) -> Decision:
-    if stored is not None and not _refund_moves_on(stored.status, observed.status):
-        return Decision(Outcome.STALE if stored.status != observed.status else Outcome.NO_CHANGE)
-    record = Refund(
-        order_id=order.id,
-        out_refund_no=observed.out_refund_no,
-        refund_id=observed.refund_id,
-        refund_fee=observed.refund_fee,
-        status=observed.status,
-        success_time=observed.success_time,
-    )
-    if order.status not in PAID_STATUSES:
-        detail = (
-            f"refund {observed.out_refund_no} of {observed.refund_fee} fen is "
-            f"{observed.status.value} but the order is {order.status.value}, not paid"
-        )
-        return _refund_anomaly(record, detail, order)
-    if observed.status is RefundStatus.ABNORMAL:
-        detail = f"refund {observed.out_refund_no} of {observed.refund_fee} fen is ABNORMAL"
-        return _refund_anomaly(record, detail, order)
-    if observed.status is not RefundStatus.SUCCESS:
-        return Decision(Outcome.RECORDED, refund=record)
-
-    refunded = order.refunded_fee + observed.refund_fee
-    if order.status not in REFUNDABLE_STATUSES or refunded > order.total_fee:
-        detail = (
-            f"refund {observed.out_refund_no} of {observed.refund_fee} fen succeeded, which "
-            f"makes {refunded} fen refunded of a {order.total_fee} fen order"
-        )
-        return _refund_anomaly(record, detail, order)
-    full = refunded == order.total_fee
-    return Decision(
-        Outcome.APPLIED,
-        order=replace(
-            order,
-            version=order.version + 1,
-            update_time=at,
-            status=Status.REFUNDED if full else Status.PARTIALLY_REFUNDED,
-            refunded_fee=refunded,
-        ),
-        refund=record,
-        events=(OrderRefunded(observed.out_refund_no, observed.refund_fee, refunded, full),),
-    )
-
-
-def _refund_moves_on(stored: RefundStatus, observed: RefundStatus) -> bool:
-    """A refund goes PROCESSING → SUCCESS | CLOSED | ABNORMAL, and ABNORMAL → SUCCESS once a
-    person fixed it; anything else is stale or a repeat."""
-    if stored is RefundStatus.PROCESSING:
-        return observed is not RefundStatus.PROCESSING
-    return stored is RefundStatus.ABNORMAL and observed is RefundStatus.SUCCESS
-
-
-def _refund_anomaly(record: Refund, detail: str, order: Order) -> Decision:
-    return Decision(
-        Outcome.ANOMALY,
-        refund=record,
-        events=(
-            AnomalyDetected(
-                AnomalyKind.REFUND_ANOMALY,
-                detail,
-                observed_total_fee=order.total_fee,
-                transaction_id=order.transaction_id or "",
-            ),
-        ),
-    )
 
 
 def _unknown_order(observation: Observation, at: datetime) -> Decision:

@@ -20,7 +20,7 @@ from order.reconcile.rate import RateLimiter
 from order.reconcile.reconcile_pass import PassLimits, PassSummary, ReconcilePass
 from order.reconcile.schedule import Schedule
 from order.reconcile.settings import ReconcileSettings
-from order.store import PendingIndex, PendingOrder, pending_among, redis_client
+from order.store import PendingIndex, PendingOrder, RefundStore, pending_among, redis_client
 from paystream.events.v1 import events_pb2
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
 from runtime.kafka import AckingProducer, producer_config
@@ -107,6 +107,8 @@ def build_pass(settings: ReconcileSettings, res: Resources) -> ReconcilePass:
         async with res.pool.connection() as conn:
             return await pending_among(conn, ids)
 
+    refund_store = RefundStore(res.pool)
+
     async def report(record: events_pb2.PaymentObserved) -> None:
         await publish(
             res.producer,
@@ -131,6 +133,7 @@ def build_pass(settings: ReconcileSettings, res: Resources) -> ReconcilePass:
     return ReconcilePass(
         index=index,
         load_pending=load_pending,
+        load_refund_numbers=refund_store.numbers,
         payments=Payments(payment_pb2_grpc.PaymentServiceStub(res.channel)),
         report=report,
         limiter=RateLimiter(

@@ -9,6 +9,9 @@
   closed (or unknown at WeChat) → CLOSED is reported; WeChat says paid → the SUCCESS it reports.
 - Before that, the order is queried: a final state is reported; NOTPAY is rescheduled with
   backoff (a NOTPAY report would change nothing).
+- A trade in state REFUND was paid and has refunds: they are looked up too (by order, or under
+  API v3 by the refund numbers our records hold) and each is reported, so that a refund whose
+  notify was lost (or came before the payment) is counted with the payment.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from order.payments import ClosedAtWeChat, PaidAtWeChat, Payments, UnknownAtWeCh
 from order.reconcile.rate import RateLimiter
 from order.reconcile.schedule import Schedule
 from order.store import DueOrder, PendingIndex, PendingOrder
-from order.wire import closed_report, paid_report, trade_report
+from order.wire import closed_report, paid_report, refund_report, trade_report
 from paystream.events.v1 import events_pb2
 from paystream.payment.v1 import types_pb2
 from runtime.logs import get_logger
@@ -43,6 +46,7 @@ PAID_STATES = {types_pb2.TRADE_STATE_SUCCESS, types_pb2.TRADE_STATE_REFUND}
 
 Report = Callable[[events_pb2.PaymentObserved], Awaitable[None]]
 LoadPending = Callable[[list[str]], Awaitable[dict[str, PendingOrder]]]
+LoadRefundNumbers = Callable[[str], Awaitable[list[str]]]
 
 
 @dataclass
@@ -56,6 +60,8 @@ class PassSummary:
     left_pending: int = 0
     """Claimed, but no longer PENDING (or gone): dropped from the index."""
     errors: int = 0
+    refunds: int = 0
+    """Refunds reported from the refund queries of trades in state REFUND."""
     released: int = 0
     """Claimed but not handled within the time budget: handed back for the next pass."""
     duration_seconds: float = 0.0
@@ -67,7 +73,8 @@ class PassSummary:
         return (
             f"reconcile pass: due={self.due} queried={self.queried} paid={self.paid} "
             f"closed={self.closed} other={self.reported_other} rescheduled={self.rescheduled} "
-            f"not_pending={self.left_pending} errors={self.errors} released={self.released} "
+            f"not_pending={self.left_pending} refunds={self.refunds} errors={self.errors} "
+            f"released={self.released} "
             f"duration={self.duration_seconds:.2f}s{rebuilt}"
         )
 
@@ -88,6 +95,7 @@ class ReconcilePass:
         self,
         index: PendingIndex,
         load_pending: LoadPending,
+        load_refund_numbers: LoadRefundNumbers,
         payments: Payments,
         report: Report,
         limiter: RateLimiter,
@@ -98,6 +106,7 @@ class ReconcilePass:
     ) -> None:
         self._index = index
         self._load_pending = load_pending
+        self._load_refund_numbers = load_refund_numbers
         self._payments = payments
         self._report = report
         self._limiter = limiter
@@ -174,6 +183,7 @@ class ReconcilePass:
             return
         await self._publish(trade_report(order.id, answer, self._clock(), POLL))
         self._count(answer.trade_state)
+        await self._report_refunds(order.id, answer.trade_state)
         await self._settle(order)
 
     async def _close(self, order: PendingOrder) -> None:
@@ -182,11 +192,21 @@ class ReconcilePass:
         if isinstance(outcome, PaidAtWeChat):
             await self._publish(paid_report(order.id, outcome.trade, self._clock(), POLL))
             self.summary.paid += 1
+            await self._report_refunds(order.id, outcome.trade.trade_state)
         else:
             assert isinstance(outcome, ClosedAtWeChat)
             await self._publish(closed_report(order.id, self._clock(), POLL))
             self.summary.closed += 1
         await self._settle(order)
+
+    async def _report_refunds(self, order_id: str, state: types_pb2.TradeState.ValueType) -> None:
+        if state != types_pb2.TRADE_STATE_REFUND:
+            return
+        numbers = await self._load_refund_numbers(order_id)
+        await self._limiter.acquire()
+        for refund in await self._payments.refunds(order_id, numbers, self._limits.call_timeout):
+            await self._publish(refund_report(order_id, refund, self._clock(), POLL))
+            self.summary.refunds += 1
 
     async def _publish(self, record: events_pb2.PaymentObserved) -> None:
         await self._report(record)

@@ -13,6 +13,7 @@ from order.store.pending_orders import (
     pending_among,
 )
 from order.store.redis_client import REDIS_ERRORS, redis_client
+from order.store.refunds import RefundStore, Reservation
 from order.store.snapshots import Snapshots, snapshot_key
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "OrderStore",
     "PendingIndex",
     "PendingOrder",
+    "RefundStore",
+    "Reservation",
     "Snapshots",
     "all_pending",
     "apply_batch",

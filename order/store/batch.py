@@ -3,8 +3,8 @@
 Same effect as one transaction per observation, in offset order:
 1. lock every order the batch names (`FOR UPDATE`, in id order, so workers never deadlock);
 2. drop the observations the inbox already holds (applied before: a replay changes nothing);
-3. let the state machine decide each new observation in turn, each seeing the order as the
-   previous one left it;
+3. let the state machine decide each new observation in turn, each seeing the order and its
+   refunds as the previous one left them;
 4. write the inbox rows (with their outcomes), the orders (version + 1 per change), the refunds,
    the unknown-order records and the outbox events, and NOTIFY the relay; commit.
 The row locks serialize writers of one order, so a later writer of an order reads what an
@@ -35,7 +35,6 @@ from order.store.batch_writes import (
     RefundKey,
     insert_orders,
     load_refunds,
-    refund_key,
     update_orders,
     write_inbox,
     write_outbox,
@@ -80,13 +79,13 @@ async def apply_batch(
         seen = {row[0] for row in await cursor.fetchall()}
         new = [o for o in unique.values() if o.observation_id not in seen]
         result.duplicates += len(seen)
-        refunds = await load_refunds(conn, new)
+        refunds = await load_refunds(conn, order_ids)
 
         writes = _Writes()
         for observation in new:
             before = orders.get(observation.order_id)
-            key = refund_key(observation)
-            decision = decide(before, observation, refunds.get(key) if key else None, at=now)
+            stored = refunds.setdefault(observation.order_id, {})
+            decision = decide(before, observation, stored, at=now)
             result.decisions.append((observation, decision))
             writes.inbox.append((observation, decision.outcome))
             if decision.order is not None:
@@ -94,16 +93,18 @@ async def apply_batch(
                 writes.changed.add(observation.order_id)
                 if decision.created:
                     writes.created.add(observation.order_id)
-            if decision.refund is not None and key is not None:
-                refunds[key] = decision.refund
-                writes.refunds[key] = decision.refund
+            if decision.refund is not None:
+                stored[decision.refund.out_refund_no] = decision.refund
+                writes.refunds[decision.refund.order_id, decision.refund.out_refund_no] = (
+                    decision.refund
+                )
             if decision.outcome is Outcome.UNKNOWN_ORDER:
                 writes.unknown.append(observation)
             version = decision.event_version(before)
             for index, event in enumerate(decision.events):
                 result.events.append(
                     EmittedEvent(
-                        event_id(observation.observation_id, index),
+                        event_id(observation.order_id, observation.observation_id, index, event),
                         observation.order_id,
                         version,
                         event,

@@ -22,31 +22,20 @@ class ConcurrentApplyError(Exception):
     """Another transaction applied part of this batch first; retrying it is safe."""
 
 
-def refund_key(observation: Observation) -> RefundKey | None:
-    if observation.refund is None:
-        return None
-    return observation.order_id, observation.refund.out_refund_no
-
-
-async def load_refunds(
-    conn: AsyncConnection, observations: list[Observation]
-) -> dict[RefundKey, Refund]:
-    keys = sorted({k for k in map(refund_key, observations) if k is not None})
-    if not keys:
-        return {}
+async def load_refunds(conn: AsyncConnection, order_ids: list[str]) -> dict[str, dict[str, Refund]]:
+    """Every stored refund of these orders, by order id, then out_refund_no."""
     cursor = await conn.execute(
         """
-        SELECT r.order_id, r.out_refund_no, r.refund_id, r.refund_fee, r.status, r.success_at
-        FROM refunds r
-        JOIN unnest(%b::text[], %b::text[]) AS k(order_id, out_refund_no)
-          USING (order_id, out_refund_no)
+        SELECT order_id, out_refund_no, refund_id, refund_fee, status, success_at
+        FROM refunds WHERE order_id = ANY(%b)
         """,
-        ([k[0] for k in keys], [k[1] for k in keys]),
+        (order_ids,),
     )
-    return {
-        (row[0], row[1]): Refund(row[0], row[1], row[2], row[3], RefundStatus(row[4]), row[5])
-        for row in await cursor.fetchall()
-    }
+    refunds: dict[str, dict[str, Refund]] = {}
+    for row in await cursor.fetchall():
+        refund = Refund(row[0], row[1], row[2], row[3], RefundStatus(row[4]), row[5])
+        refunds.setdefault(refund.order_id, {})[refund.out_refund_no] = refund
+    return refunds
 
 
 async def write_inbox(conn: AsyncConnection, rows: list[tuple[Observation, Outcome]]) -> None:

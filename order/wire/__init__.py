@@ -6,9 +6,10 @@ from order.wire.observations import (
     closed_report,
     decode,
     paid_report,
+    refund_report,
     trade_report,
 )
-from order.wire.orders import order_message
+from order.wire.orders import order_message, refund_from_info, refund_message
 
 __all__ = [
     "Poison",
@@ -18,5 +19,8 @@ __all__ = [
     "order_event",
     "order_message",
     "paid_report",
+    "refund_from_info",
+    "refund_message",
+    "refund_report",
     "trade_report",
 ]

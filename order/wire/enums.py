@@ -26,6 +26,9 @@ REFUND_STATUSES: dict[types_pb2.RefundStatus.ValueType, RefundStatus] = {
     types_pb2.REFUND_STATUS_CLOSED: RefundStatus.CLOSED,
     types_pb2.REFUND_STATUS_ABNORMAL: RefundStatus.ABNORMAL,
 }
+REFUND_STATUSES_PB: dict[RefundStatus, types_pb2.RefundStatus.ValueType] = {
+    ours: theirs for theirs, ours in REFUND_STATUSES.items()
+}
 SOURCES: dict[events_pb2.ObservationSource.ValueType, Source] = {
     events_pb2.OBSERVATION_SOURCE_NOTIFY: Source.NOTIFY,
     events_pb2.OBSERVATION_SOURCE_POLL: Source.POLL,
@@ -43,4 +46,5 @@ ANOMALIES_PB: dict[Anomaly | None, order_pb2.OrderAnomaly.ValueType] = {
     Anomaly.AMOUNT_MISMATCH: order_pb2.ORDER_ANOMALY_AMOUNT_MISMATCH,
     Anomaly.PAID_AFTER_CLOSE: order_pb2.ORDER_ANOMALY_PAID_AFTER_CLOSE,
     Anomaly.UNKNOWN_ORDER: order_pb2.ORDER_ANOMALY_UNKNOWN_ORDER,
+    Anomaly.CURRENCY_MISMATCH: order_pb2.ORDER_ANOMALY_CURRENCY_MISMATCH,
 }

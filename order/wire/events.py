@@ -24,6 +24,7 @@ EVENT_ANOMALIES: dict[AnomalyKind, order_pb2.OrderAnomaly.ValueType] = {
     AnomalyKind.UNKNOWN_ORDER: order_pb2.ORDER_ANOMALY_UNKNOWN_ORDER,
     AnomalyKind.DOUBLE_PAYMENT: order_pb2.ORDER_ANOMALY_DOUBLE_PAYMENT,
     AnomalyKind.REFUND_ANOMALY: order_pb2.ORDER_ANOMALY_REFUND_MISMATCH,
+    AnomalyKind.CURRENCY_MISMATCH: order_pb2.ORDER_ANOMALY_CURRENCY_MISMATCH,
 }
 
 

@@ -85,6 +85,8 @@ def _validated(record: events_pb2.PaymentObserved) -> Observation | Poison:
         success_time=_time(record, "success_time"),
         observed_time=_time(record, "observed_time"),
         refund=refund,
+        currency=record.currency,
+        cash_currency=record.cash_currency,
     )
 
 
@@ -150,6 +152,8 @@ def trade_report(
         total_fee=trade.total_fee,
         cash_fee=trade.cash_fee,
         attach=trade.attach,
+        currency=trade.currency,
+        cash_currency=trade.cash_currency,
         observed_time=timestamp(observed_time),
         raw_payload=trade.SerializeToString(),
         raw_payload_format="paystream.payment.v1.QueryStatusResponse",
@@ -172,3 +176,31 @@ def paid_report(
     if paid.trade_state != TRADE_STATES_PB[TradeState.REFUND]:
         paid.trade_state = TRADE_STATES_PB[TradeState.SUCCESS]
     return trade_report(order_id, paid, observed_time, source)
+
+
+def refund_report(
+    order_id: str,
+    refund: payment_pb2.RefundInfo,
+    observed_time: datetime,
+    source: events_pb2.ObservationSource.ValueType,
+) -> events_pb2.PaymentObserved:
+    """The report of what WeChat's refund query said about one refund of the order."""
+    record = events_pb2.PaymentObserved(
+        source=source,
+        out_trade_no=order_id,
+        transaction_id=refund.transaction_id,
+        trade_state=TRADE_STATES_PB[TradeState.REFUND],
+        total_fee=refund.total_fee,
+        observed_time=timestamp(observed_time),
+        raw_payload=refund.SerializeToString(),
+        raw_payload_format="paystream.payment.v1.RefundInfo",
+        refund=events_pb2.RefundObserved(
+            out_refund_no=refund.out_refund_no,
+            refund_id=refund.refund_id,
+            refund_status=refund.status,
+            refund_fee=refund.refund_fee,
+        ),
+    )
+    if refund.HasField("success_time"):
+        record.refund.success_time.CopyFrom(refund.success_time)
+    return with_trade_id(record)

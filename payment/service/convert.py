@@ -27,6 +27,8 @@ def trade_status_message(trade: TradeStatus) -> payment_pb2.QueryStatusResponse:
         attach=trade.attach or "",
         trade_type=trade.trade_type or "",
         bank_type=trade.bank_type or "",
+        currency=trade.currency or "",
+        cash_currency=trade.cash_currency or "",
     )
 
 

@@ -16,6 +16,7 @@ from payment.wechatpay.types import (
     TradeState,
     TradeStatus,
 )
+from payment.wechatpay_v3 import REFUND_QUERY_NEEDS_OUT_REFUND_NO
 
 
 class PaidOnCloseError(Exception):
@@ -35,6 +36,11 @@ class RefundConflictError(Exception):
     """The out_refund_no already names a refund of a different amount."""
 
 
+class RefundsUnknownError(RefundRejectedError):
+    """The order has refunds WeChat cannot list (API v3) and the caller named none of them: the
+    refundable amount cannot be known, so nothing is sent."""
+
+
 @dataclass(frozen=True, slots=True)
 class NativeRequest:
     out_trade_no: str
@@ -52,6 +58,8 @@ class RefundRequest:
     total_fee: int
     refund_fee: int
     reason: str
+    other_out_refund_nos: tuple[str, ...] = ()
+    """The order's other refunds as the caller's records know them (API v3 lists none)."""
 
 
 PAID_STATES = {TradeState.SUCCESS, TradeState.REFUND}
@@ -94,7 +102,7 @@ class PaymentOperations:
             raise RefundRejectedError(
                 f"total_fee {request.total_fee} is not the paid total {trade.total_fee}"
             )
-        refunds = await self._refunds_of(request.out_trade_no, deadline)
+        refunds = await self._refunds_of(request, deadline)
         existing = next((r for r in refunds if r.out_refund_no == request.out_refund_no), None)
         if existing is not None:
             if existing.refund_fee != request.refund_fee:
@@ -125,9 +133,32 @@ class PaymentOperations:
             return await self._wechat.refund_query(out_refund_no=out_refund_no, deadline=deadline)
         return await self._wechat.refund_query(out_trade_no=out_trade_no, deadline=deadline)
 
-    async def _refunds_of(self, out_trade_no: str, deadline: float) -> tuple[RefundRecord, ...]:
+    async def _refunds_of(
+        self, request: RefundRequest, deadline: float
+    ) -> tuple[RefundRecord, ...]:
+        """The order's refunds as WeChat knows them: listed by order (v2), or else (v3) each
+        one the caller named, plus the one asked for. Never "none" when it cannot know."""
         try:
-            answer = await self._wechat.refund_query(out_trade_no=out_trade_no, deadline=deadline)
-        except RefundNotFoundError:
-            return ()
-        return answer.refunds
+            answer = await self._wechat.refund_query(
+                out_trade_no=request.out_trade_no, deadline=deadline
+            )
+        except RefundNotFoundError as error:
+            if error.err_code != REFUND_QUERY_NEEDS_OUT_REFUND_NO:
+                return ()
+        else:
+            return answer.refunds
+        named = {*request.other_out_refund_nos} - {request.out_refund_no}
+        found: list[RefundRecord] = []
+        for number in [request.out_refund_no, *sorted(named)]:
+            try:
+                one = await self._wechat.refund_query(out_refund_no=number, deadline=deadline)
+            except RefundNotFoundError:
+                continue  # named by the caller but never accepted by WeChat
+            found.extend(r for r in one.refunds if r.out_refund_no == number)
+        asked_before = any(r.out_refund_no == request.out_refund_no for r in found)
+        if not named and not asked_before:
+            raise RefundsUnknownError(
+                "the order has refunds that WeChat (API v3) lists only by out_refund_no, and "
+                "none was named: refund through OrderService.RefundOrder"
+            )
+        return tuple(found)

@@ -132,6 +132,7 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
                 request.total_fee,
                 request.refund_fee,
                 request.reason,
+                request.other_out_refund_nos,
             )
             refund = await self._ops.refund(
                 RefundRequest(
@@ -140,6 +141,7 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
                     total_fee=request.total_fee,
                     refund_fee=request.refund_fee,
                     reason=request.reason,
+                    other_out_refund_nos=tuple(request.other_out_refund_nos),
                 ),
                 self._deadline(context),
             )

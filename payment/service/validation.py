@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -104,8 +105,17 @@ def check_create_native(
     found.raise_if_any()
 
 
+MAX_REFUNDS_PER_ORDER = 50
+"""WeChat's limit: an order can be refunded at most 50 times."""
+
+
 def check_refund(
-    out_trade_no: str, out_refund_no: str, total_fee: int, refund_fee: int, reason: str
+    out_trade_no: str,
+    out_refund_no: str,
+    total_fee: int,
+    refund_fee: int,
+    reason: str,
+    other_out_refund_nos: Sequence[str] = (),
 ) -> None:
     found = Violations()
     check_out_trade_no(found, out_trade_no)
@@ -118,6 +128,10 @@ def check_refund(
     if len(reason) > MAX_REASON_CHARS:
         found.add("reason", f"must be at most {MAX_REASON_CHARS} characters")
     check_text(found, "reason", reason)
+    if len(other_out_refund_nos) >= MAX_REFUNDS_PER_ORDER:
+        found.add("other_out_refund_nos", f"an order has fewer than {MAX_REFUNDS_PER_ORDER}")
+    elif not all(OUT_REFUND_NO.fullmatch(n) for n in other_out_refund_nos):
+        found.add("other_out_refund_nos", "each must be 1 to 64 of [0-9A-Za-z_-|*@]")
     found.raise_if_any()
 
 

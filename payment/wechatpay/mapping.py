@@ -132,6 +132,8 @@ def trade_status(fields: Mapping[str, str]) -> TradeStatus:
         trade_type=fields.get("trade_type") or None,
         bank_type=fields.get("bank_type") or None,
         openid=fields.get("openid") or None,
+        currency=fields.get("fee_type") or None,
+        cash_currency=fields.get("cash_fee_type") or None,
     )
 
 

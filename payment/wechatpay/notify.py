@@ -105,6 +105,8 @@ def _payment_notify(fields: dict[str, str], body: bytes, sign_type: str) -> Paym
         openid=fields.get("openid") or None,
         err_code=fields.get(c.ERR_CODE) or None,
         err_code_des=fields.get(c.ERR_CODE_DES) or None,
+        currency=fields.get("fee_type") or None,
+        cash_currency=fields.get("cash_fee_type") or None,
         sign_type=sign_type,
         fields=fields,
         raw_body=body,

@@ -82,6 +82,10 @@ class TradeStatus:
     trade_type: str | None = None
     bank_type: str | None = None
     openid: str | None = None
+    currency: str | None = None
+    """v2 ``fee_type``, v3 ``amount.currency``: None when WeChat did not say (its default: CNY)."""
+    cash_currency: str | None = None
+    """v2 ``cash_fee_type``, v3 ``amount.payer_currency``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,10 @@ class PaymentNotify:
     """Every field as received, ``sign`` included."""
     raw_body: bytes = field(repr=False)
     """The exact bytes WeChat sent."""
+    currency: str | None = None
+    """``fee_type`` (v2) or ``amount.currency`` (v3); None when absent (WeChat's default: CNY)."""
+    cash_currency: str | None = None
+    """``cash_fee_type`` (v2) or ``amount.payer_currency`` (v3)."""
 
 
 @dataclass(frozen=True, slots=True)

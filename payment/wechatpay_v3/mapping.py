@@ -135,6 +135,8 @@ def trade_status(obj: Mapping[str, Any]) -> TradeStatus:
         trade_type=optional_text(obj, "trade_type"),
         bank_type=optional_text(obj, "bank_type"),
         openid=optional_text(obj, "payer.openid"),
+        currency=optional_text(obj, "amount.currency"),
+        cash_currency=optional_text(obj, "amount.payer_currency"),
     )
 
 

@@ -163,6 +163,8 @@ def payment_notify(notification: Notification, *, appid: str, mch_id: str) -> Pa
             openid=mapping.optional_text(resource, "payer.openid"),
             err_code=None,
             err_code_des=None,
+            currency=mapping.optional_text(resource, "amount.currency"),
+            cash_currency=mapping.optional_text(resource, "amount.payer_currency"),
             sign_type=c.SIGNATURE_TYPE,
             fields=flatten(resource),
             raw_body=notification.raw_body,

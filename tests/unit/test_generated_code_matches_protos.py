@@ -30,7 +30,12 @@ def test_every_contract_named_in_the_architecture_exists() -> None:
         "QueryRefund",
     ]
     order = order_pb2.DESCRIPTOR.services_by_name["OrderService"]
-    assert [m.name for m in order.methods] == ["CreateOrder", "GetOrder", "CancelOrder"]
+    assert [m.name for m in order.methods] == [
+        "CreateOrder",
+        "GetOrder",
+        "CancelOrder",
+        "RefundOrder",
+    ]
     assert events_pb2.PaymentObserved.DESCRIPTOR.full_name == "paystream.events.v1.PaymentObserved"
     kinds = events_pb2.OrderEvent.DESCRIPTOR.oneofs_by_name["kind"].fields
     assert [f.name for f in kinds] == ["paid", "closed", "refunded", "anomaly"]

@@ -27,27 +27,27 @@ from paystream.order.v1 import order_pb2 as paystream_dot_order_dot_v1_dot_order
 from paystream.payment.v1 import types_pb2 as paystream_dot_payment_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n paystream/events/v1/events.proto\x12\x13paystream.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1epaystream/order/v1/order.proto\x1a paystream/payment/v1/types.proto\"\x8d\x04\n\x0fPaymentObserved\x12\x16\n\x0eobservation_id\x18\x01 \x01(\t\x12\x36\n\x06source\x18\x02 \x01(\x0e\x32&.paystream.events.v1.ObservationSource\x12\x14\n\x0cout_trade_no\x18\x03 \x01(\t\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t\x12\x35\n\x0btrade_state\x18\x05 \x01(\x0e\x32 .paystream.payment.v1.TradeState\x12\x11\n\ttotal_fee\x18\x06 \x01(\x03\x12\x10\n\x08\x63\x61sh_fee\x18\x07 \x01(\x03\x12\r\n\x05\x61ppid\x18\x08 \x01(\t\x12\x0e\n\x06mch_id\x18\t \x01(\t\x12\x30\n\x0csuccess_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\robserved_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ttach\x18\x0c \x01(\t\x12\x13\n\x0braw_payload\x18\r \x01(\x0c\x12\x1a\n\x12raw_payload_format\x18\x0e \x01(\t\x12\x10\n\x08\x65rr_code\x18\x0f \x01(\t\x12\x14\n\x0c\x65rr_code_des\x18\x10 \x01(\t\x12\x33\n\x06refund\x18\x11 \x01(\x0b\x32#.paystream.events.v1.RefundObserved\"\xbb\x01\n\x0eRefundObserved\x12\x15\n\rout_refund_no\x18\x01 \x01(\t\x12\x11\n\trefund_id\x18\x02 \x01(\t\x12\x39\n\rrefund_status\x18\x03 \x01(\x0e\x32\".paystream.payment.v1.RefundStatus\x12\x12\n\nrefund_fee\x18\x04 \x01(\x03\x12\x30\n\x0csuccess_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdc\x02\n\nOrderEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x15\n\rorder_version\x18\x03 \x01(\x03\x12\x31\n\roccurred_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x04paid\x18\n \x01(\x0b\x32\x1e.paystream.events.v1.OrderPaidH\x00\x12\x32\n\x06\x63losed\x18\x0b \x01(\x0b\x32 .paystream.events.v1.OrderClosedH\x00\x12\x36\n\x08refunded\x18\x0c \x01(\x0b\x32\".paystream.events.v1.OrderRefundedH\x00\x12<\n\x07\x61nomaly\x18\r \x01(\x0b\x32).paystream.events.v1.OrderAnomalyDetectedH\x00\x42\x06\n\x04kind\"\x8c\x01\n\tOrderPaid\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x10\n\x08\x63\x61sh_fee\x18\x03 \x01(\x03\x12-\n\tpaid_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61\x66ter_close\x18\x05 \x01(\x08\"\x1d\n\x0bOrderClosed\x12\x0e\n\x06reason\x18\x01 \x01(\t\"^\n\rOrderRefunded\x12\x15\n\rout_refund_no\x18\x01 \x01(\t\x12\x12\n\nrefund_fee\x18\x02 \x01(\x03\x12\x14\n\x0crefunded_fee\x18\x03 \x01(\x03\x12\x0c\n\x04\x66ull\x18\x04 \x01(\x08\"\x8d\x01\n\x14OrderAnomalyDetected\x12\x31\n\x07\x61nomaly\x18\x01 \x01(\x0e\x32 .paystream.order.v1.OrderAnomaly\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x1a\n\x12observed_total_fee\x18\x03 \x01(\x03\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t*\x92\x01\n\x11ObservationSource\x12\"\n\x1eOBSERVATION_SOURCE_UNSPECIFIED\x10\x00\x12\x1d\n\x19OBSERVATION_SOURCE_NOTIFY\x10\x01\x12\x1b\n\x17OBSERVATION_SOURCE_POLL\x10\x02\x12\x1d\n\x19OBSERVATION_SOURCE_CANCEL\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n paystream/events/v1/events.proto\x12\x13paystream.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1epaystream/order/v1/order.proto\x1a paystream/payment/v1/types.proto\"\xb6\x04\n\x0fPaymentObserved\x12\x16\n\x0eobservation_id\x18\x01 \x01(\t\x12\x36\n\x06source\x18\x02 \x01(\x0e\x32&.paystream.events.v1.ObservationSource\x12\x14\n\x0cout_trade_no\x18\x03 \x01(\t\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t\x12\x35\n\x0btrade_state\x18\x05 \x01(\x0e\x32 .paystream.payment.v1.TradeState\x12\x11\n\ttotal_fee\x18\x06 \x01(\x03\x12\x10\n\x08\x63\x61sh_fee\x18\x07 \x01(\x03\x12\r\n\x05\x61ppid\x18\x08 \x01(\t\x12\x0e\n\x06mch_id\x18\t \x01(\t\x12\x30\n\x0csuccess_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\robserved_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ttach\x18\x0c \x01(\t\x12\x13\n\x0braw_payload\x18\r \x01(\x0c\x12\x1a\n\x12raw_payload_format\x18\x0e \x01(\t\x12\x10\n\x08\x65rr_code\x18\x0f \x01(\t\x12\x14\n\x0c\x65rr_code_des\x18\x10 \x01(\t\x12\x33\n\x06refund\x18\x11 \x01(\x0b\x32#.paystream.events.v1.RefundObserved\x12\x10\n\x08\x63urrency\x18\x12 \x01(\t\x12\x15\n\rcash_currency\x18\x13 \x01(\t\"\xbb\x01\n\x0eRefundObserved\x12\x15\n\rout_refund_no\x18\x01 \x01(\t\x12\x11\n\trefund_id\x18\x02 \x01(\t\x12\x39\n\rrefund_status\x18\x03 \x01(\x0e\x32\".paystream.payment.v1.RefundStatus\x12\x12\n\nrefund_fee\x18\x04 \x01(\x03\x12\x30\n\x0csuccess_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdc\x02\n\nOrderEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x15\n\rorder_version\x18\x03 \x01(\x03\x12\x31\n\roccurred_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x04paid\x18\n \x01(\x0b\x32\x1e.paystream.events.v1.OrderPaidH\x00\x12\x32\n\x06\x63losed\x18\x0b \x01(\x0b\x32 .paystream.events.v1.OrderClosedH\x00\x12\x36\n\x08refunded\x18\x0c \x01(\x0b\x32\".paystream.events.v1.OrderRefundedH\x00\x12<\n\x07\x61nomaly\x18\r \x01(\x0b\x32).paystream.events.v1.OrderAnomalyDetectedH\x00\x42\x06\n\x04kind\"\x8c\x01\n\tOrderPaid\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x10\n\x08\x63\x61sh_fee\x18\x03 \x01(\x03\x12-\n\tpaid_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61\x66ter_close\x18\x05 \x01(\x08\"\x1d\n\x0bOrderClosed\x12\x0e\n\x06reason\x18\x01 \x01(\t\"^\n\rOrderRefunded\x12\x15\n\rout_refund_no\x18\x01 \x01(\t\x12\x12\n\nrefund_fee\x18\x02 \x01(\x03\x12\x14\n\x0crefunded_fee\x18\x03 \x01(\x03\x12\x0c\n\x04\x66ull\x18\x04 \x01(\x08\"\x8d\x01\n\x14OrderAnomalyDetected\x12\x31\n\x07\x61nomaly\x18\x01 \x01(\x0e\x32 .paystream.order.v1.OrderAnomaly\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x1a\n\x12observed_total_fee\x18\x03 \x01(\x03\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t*\x92\x01\n\x11ObservationSource\x12\"\n\x1eOBSERVATION_SOURCE_UNSPECIFIED\x10\x00\x12\x1d\n\x19OBSERVATION_SOURCE_NOTIFY\x10\x01\x12\x1b\n\x17OBSERVATION_SOURCE_POLL\x10\x02\x12\x1d\n\x19OBSERVATION_SOURCE_CANCEL\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'paystream.events.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OBSERVATIONSOURCE']._serialized_start=1640
-  _globals['_OBSERVATIONSOURCE']._serialized_end=1786
+  _globals['_OBSERVATIONSOURCE']._serialized_start=1681
+  _globals['_OBSERVATIONSOURCE']._serialized_end=1827
   _globals['_PAYMENTOBSERVED']._serialized_start=157
-  _globals['_PAYMENTOBSERVED']._serialized_end=682
-  _globals['_REFUNDOBSERVED']._serialized_start=685
-  _globals['_REFUNDOBSERVED']._serialized_end=872
-  _globals['_ORDEREVENT']._serialized_start=875
-  _globals['_ORDEREVENT']._serialized_end=1223
-  _globals['_ORDERPAID']._serialized_start=1226
-  _globals['_ORDERPAID']._serialized_end=1366
-  _globals['_ORDERCLOSED']._serialized_start=1368
-  _globals['_ORDERCLOSED']._serialized_end=1397
-  _globals['_ORDERREFUNDED']._serialized_start=1399
-  _globals['_ORDERREFUNDED']._serialized_end=1493
-  _globals['_ORDERANOMALYDETECTED']._serialized_start=1496
-  _globals['_ORDERANOMALYDETECTED']._serialized_end=1637
+  _globals['_PAYMENTOBSERVED']._serialized_end=723
+  _globals['_REFUNDOBSERVED']._serialized_start=726
+  _globals['_REFUNDOBSERVED']._serialized_end=913
+  _globals['_ORDEREVENT']._serialized_start=916
+  _globals['_ORDEREVENT']._serialized_end=1264
+  _globals['_ORDERPAID']._serialized_start=1267
+  _globals['_ORDERPAID']._serialized_end=1407
+  _globals['_ORDERCLOSED']._serialized_start=1409
+  _globals['_ORDERCLOSED']._serialized_end=1438
+  _globals['_ORDERREFUNDED']._serialized_start=1440
+  _globals['_ORDERREFUNDED']._serialized_end=1534
+  _globals['_ORDERANOMALYDETECTED']._serialized_start=1537
+  _globals['_ORDERANOMALYDETECTED']._serialized_end=1678
 # @@protoc_insertion_point(module_scope)

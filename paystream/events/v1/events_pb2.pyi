@@ -72,6 +72,8 @@ class PaymentObserved(_message.Message):
     ERR_CODE_FIELD_NUMBER: _builtins.int
     ERR_CODE_DES_FIELD_NUMBER: _builtins.int
     REFUND_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    CASH_CURRENCY_FIELD_NUMBER: _builtins.int
     observation_id: _builtins.str
     """Stable: the same fact observed twice (a notify delivered twice, say) has the same id. The
     worker applies each id at most once.
@@ -99,6 +101,12 @@ class PaymentObserved(_message.Message):
     err_code: _builtins.str
     """WeChat's error code and description when it reported a failure (result_code FAIL)."""
     err_code_des: _builtins.str
+    currency: _builtins.str
+    """The currency of total_fee as WeChat reported it (v2 fee_type, v3 amount.currency); empty
+    when it did not say (WeChat's default: CNY). A domestic merchant is paid in CNY only.
+    """
+    cash_currency: _builtins.str
+    """The currency the payer paid in (v2 cash_fee_type, v3 amount.payer_currency), or empty."""
     @_builtins.property
     def success_time(self) -> _timestamp_pb2.Timestamp:
         """When WeChat says the payment succeeded, UTC."""
@@ -131,10 +139,12 @@ class PaymentObserved(_message.Message):
         err_code: _builtins.str = ...,
         err_code_des: _builtins.str = ...,
         refund: Global___RefundObserved | None = ...,
+        currency: _builtins.str = ...,
+        cash_currency: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["observed_time", b"observed_time", "refund", b"refund", "success_time", b"success_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["appid", b"appid", "attach", b"attach", "cash_fee", b"cash_fee", "err_code", b"err_code", "err_code_des", b"err_code_des", "mch_id", b"mch_id", "observation_id", b"observation_id", "observed_time", b"observed_time", "out_trade_no", b"out_trade_no", "raw_payload", b"raw_payload", "raw_payload_format", b"raw_payload_format", "refund", b"refund", "source", b"source", "success_time", b"success_time", "total_fee", b"total_fee", "trade_state", b"trade_state", "transaction_id", b"transaction_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appid", b"appid", "attach", b"attach", "cash_currency", b"cash_currency", "cash_fee", b"cash_fee", "currency", b"currency", "err_code", b"err_code", "err_code_des", b"err_code_des", "mch_id", b"mch_id", "observation_id", b"observation_id", "observed_time", b"observed_time", "out_trade_no", b"out_trade_no", "raw_payload", b"raw_payload", "raw_payload_format", b"raw_payload_format", "refund", b"refund", "source", b"source", "success_time", b"success_time", "total_fee", b"total_fee", "trade_state", b"trade_state", "transaction_id", b"transaction_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -23,35 +23,42 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from paystream.payment.v1 import types_pb2 as paystream_dot_payment_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epaystream/order/v1/order.proto\x12\x12paystream.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x03\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12/\n\x06status\x18\x04 \x01(\x0e\x32\x1f.paystream.order.v1.OrderStatus\x12\x31\n\x07\x61nomaly\x18\x05 \x01(\x0e\x32 .paystream.order.v1.OrderAnomaly\x12\x16\n\x0etransaction_id\x18\x06 \x01(\t\x12-\n\tpaid_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x0b \x01(\x03\x12\x14\n\x0crefunded_fee\x18\x0c \x01(\x03\x12\x0e\n\x06\x61ttach\x18\r \x01(\t\"\x89\x01\n\x12\x43reateOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ttach\x18\x05 \x01(\t\"P\n\x13\x43reateOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.paystream.order.v1.Order\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x1d\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x10GetOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.paystream.order.v1.Order\" \n\x12\x43\x61ncelOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"s\n\x13\x43\x61ncelOrderResponse\x12\x32\n\x07outcome\x18\x01 \x01(\x0e\x32!.paystream.order.v1.CancelOutcome\x12(\n\x05order\x18\x02 \x01(\x0b\x32\x19.paystream.order.v1.Order*\xb5\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x17\n\x13ORDER_STATUS_CLOSED\x10\x03\x12\x19\n\x15ORDER_STATUS_REFUNDED\x10\x04\x12#\n\x1fORDER_STATUS_PARTIALLY_REFUNDED\x10\x05*\xda\x01\n\x0cOrderAnomaly\x12\x1d\n\x19ORDER_ANOMALY_UNSPECIFIED\x10\x00\x12!\n\x1dORDER_ANOMALY_AMOUNT_MISMATCH\x10\x01\x12\"\n\x1eORDER_ANOMALY_PAID_AFTER_CLOSE\x10\x02\x12\x1f\n\x1bORDER_ANOMALY_UNKNOWN_ORDER\x10\x03\x12 \n\x1cORDER_ANOMALY_DOUBLE_PAYMENT\x10\x04\x12!\n\x1dORDER_ANOMALY_REFUND_MISMATCH\x10\x05*\x85\x01\n\rCancelOutcome\x12\x1e\n\x1a\x43\x41NCEL_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43\x41NCEL_OUTCOME_CLOSED\x10\x01\x12\x17\n\x13\x43\x41NCEL_OUTCOME_PAID\x10\x02\x12 \n\x1c\x43\x41NCEL_OUTCOME_ALREADY_FINAL\x10\x03\x32\xa5\x02\n\x0cOrderService\x12^\n\x0b\x43reateOrder\x12&.paystream.order.v1.CreateOrderRequest\x1a\'.paystream.order.v1.CreateOrderResponse\x12U\n\x08GetOrder\x12#.paystream.order.v1.GetOrderRequest\x1a$.paystream.order.v1.GetOrderResponse\x12^\n\x0b\x43\x61ncelOrder\x12&.paystream.order.v1.CancelOrderRequest\x1a\'.paystream.order.v1.CancelOrderResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epaystream/order/v1/order.proto\x12\x12paystream.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a paystream/payment/v1/types.proto\"\xb0\x03\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12/\n\x06status\x18\x04 \x01(\x0e\x32\x1f.paystream.order.v1.OrderStatus\x12\x31\n\x07\x61nomaly\x18\x05 \x01(\x0e\x32 .paystream.order.v1.OrderAnomaly\x12\x16\n\x0etransaction_id\x18\x06 \x01(\t\x12-\n\tpaid_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x0b \x01(\x03\x12\x14\n\x0crefunded_fee\x18\x0c \x01(\x03\x12\x0e\n\x06\x61ttach\x18\r \x01(\t\"\x89\x01\n\x12\x43reateOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ttach\x18\x05 \x01(\t\"P\n\x13\x43reateOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.paystream.order.v1.Order\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x1d\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x10GetOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.paystream.order.v1.Order\" \n\x12\x43\x61ncelOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"s\n\x13\x43\x61ncelOrderResponse\x12\x32\n\x07outcome\x18\x01 \x01(\x0e\x32!.paystream.order.v1.CancelOutcome\x12(\n\x05order\x18\x02 \x01(\x0b\x32\x19.paystream.order.v1.Order\"[\n\x12RefundOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\x12\x12\n\nrefund_fee\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xac\x01\n\x06Refund\x12\x15\n\rout_refund_no\x18\x01 \x01(\t\x12\x11\n\trefund_id\x18\x02 \x01(\t\x12\x12\n\nrefund_fee\x18\x03 \x01(\x03\x12\x32\n\x06status\x18\x04 \x01(\x0e\x32\".paystream.payment.v1.RefundStatus\x12\x30\n\x0csuccess_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x13RefundOrderResponse\x12*\n\x06refund\x18\x01 \x01(\x0b\x32\x1a.paystream.order.v1.Refund\x12(\n\x05order\x18\x02 \x01(\x0b\x32\x19.paystream.order.v1.Order*\xb5\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x17\n\x13ORDER_STATUS_CLOSED\x10\x03\x12\x19\n\x15ORDER_STATUS_REFUNDED\x10\x04\x12#\n\x1fORDER_STATUS_PARTIALLY_REFUNDED\x10\x05*\xff\x01\n\x0cOrderAnomaly\x12\x1d\n\x19ORDER_ANOMALY_UNSPECIFIED\x10\x00\x12!\n\x1dORDER_ANOMALY_AMOUNT_MISMATCH\x10\x01\x12\"\n\x1eORDER_ANOMALY_PAID_AFTER_CLOSE\x10\x02\x12\x1f\n\x1bORDER_ANOMALY_UNKNOWN_ORDER\x10\x03\x12 \n\x1cORDER_ANOMALY_DOUBLE_PAYMENT\x10\x04\x12!\n\x1dORDER_ANOMALY_REFUND_MISMATCH\x10\x05\x12#\n\x1fORDER_ANOMALY_CURRENCY_MISMATCH\x10\x06*\x85\x01\n\rCancelOutcome\x12\x1e\n\x1a\x43\x41NCEL_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43\x41NCEL_OUTCOME_CLOSED\x10\x01\x12\x17\n\x13\x43\x41NCEL_OUTCOME_PAID\x10\x02\x12 \n\x1c\x43\x41NCEL_OUTCOME_ALREADY_FINAL\x10\x03\x32\x85\x03\n\x0cOrderService\x12^\n\x0b\x43reateOrder\x12&.paystream.order.v1.CreateOrderRequest\x1a\'.paystream.order.v1.CreateOrderResponse\x12U\n\x08GetOrder\x12#.paystream.order.v1.GetOrderRequest\x1a$.paystream.order.v1.GetOrderResponse\x12^\n\x0b\x43\x61ncelOrder\x12&.paystream.order.v1.CancelOrderRequest\x1a\'.paystream.order.v1.CancelOrderResponse\x12^\n\x0bRefundOrder\x12&.paystream.order.v1.RefundOrderRequest\x1a\'.paystream.order.v1.RefundOrderResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'paystream.order.v1.order_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ORDERSTATUS']._serialized_start=989
-  _globals['_ORDERSTATUS']._serialized_end=1170
-  _globals['_ORDERANOMALY']._serialized_start=1173
-  _globals['_ORDERANOMALY']._serialized_end=1391
-  _globals['_CANCELOUTCOME']._serialized_start=1394
-  _globals['_CANCELOUTCOME']._serialized_end=1527
-  _globals['_ORDER']._serialized_start=88
-  _globals['_ORDER']._serialized_end=520
-  _globals['_CREATEORDERREQUEST']._serialized_start=523
-  _globals['_CREATEORDERREQUEST']._serialized_end=660
-  _globals['_CREATEORDERRESPONSE']._serialized_start=662
-  _globals['_CREATEORDERRESPONSE']._serialized_end=742
-  _globals['_GETORDERREQUEST']._serialized_start=744
-  _globals['_GETORDERREQUEST']._serialized_end=773
-  _globals['_GETORDERRESPONSE']._serialized_start=775
-  _globals['_GETORDERRESPONSE']._serialized_end=835
-  _globals['_CANCELORDERREQUEST']._serialized_start=837
-  _globals['_CANCELORDERREQUEST']._serialized_end=869
-  _globals['_CANCELORDERRESPONSE']._serialized_start=871
-  _globals['_CANCELORDERRESPONSE']._serialized_end=986
-  _globals['_ORDERSERVICE']._serialized_start=1530
-  _globals['_ORDERSERVICE']._serialized_end=1823
+  _globals['_ORDERSTATUS']._serialized_start=1400
+  _globals['_ORDERSTATUS']._serialized_end=1581
+  _globals['_ORDERANOMALY']._serialized_start=1584
+  _globals['_ORDERANOMALY']._serialized_end=1839
+  _globals['_CANCELOUTCOME']._serialized_start=1842
+  _globals['_CANCELOUTCOME']._serialized_end=1975
+  _globals['_ORDER']._serialized_start=122
+  _globals['_ORDER']._serialized_end=554
+  _globals['_CREATEORDERREQUEST']._serialized_start=557
+  _globals['_CREATEORDERREQUEST']._serialized_end=694
+  _globals['_CREATEORDERRESPONSE']._serialized_start=696
+  _globals['_CREATEORDERRESPONSE']._serialized_end=776
+  _globals['_GETORDERREQUEST']._serialized_start=778
+  _globals['_GETORDERREQUEST']._serialized_end=807
+  _globals['_GETORDERRESPONSE']._serialized_start=809
+  _globals['_GETORDERRESPONSE']._serialized_end=869
+  _globals['_CANCELORDERREQUEST']._serialized_start=871
+  _globals['_CANCELORDERREQUEST']._serialized_end=903
+  _globals['_CANCELORDERRESPONSE']._serialized_start=905
+  _globals['_CANCELORDERRESPONSE']._serialized_end=1020
+  _globals['_REFUNDORDERREQUEST']._serialized_start=1022
+  _globals['_REFUNDORDERREQUEST']._serialized_end=1113
+  _globals['_REFUND']._serialized_start=1116
+  _globals['_REFUND']._serialized_end=1288
+  _globals['_REFUNDORDERRESPONSE']._serialized_start=1290
+  _globals['_REFUNDORDERRESPONSE']._serialized_end=1397
+  _globals['_ORDERSERVICE']._serialized_start=1978
+  _globals['_ORDERSERVICE']._serialized_end=2367
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from paystream.payment.v1 import types_pb2 as _types_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -71,6 +72,10 @@ class _OrderAnomalyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OrderAno
     """A refund that does not fit the order: on an unpaid order, above what was paid, or ABNORMAL
     at WeChat (the money could not be returned).
     """
+    ORDER_ANOMALY_CURRENCY_MISMATCH: _OrderAnomaly.ValueType  # 6
+    """WeChat reported a payment in another currency than CNY (the only currency of a domestic
+    merchant); the order is not paid by it.
+    """
 
 class OrderAnomaly(_OrderAnomaly, metaclass=_OrderAnomalyEnumTypeWrapper):
     """Something about an order that a person should look at. The status still says where the money is."""
@@ -88,6 +93,10 @@ ORDER_ANOMALY_DOUBLE_PAYMENT: OrderAnomaly.ValueType  # 4
 ORDER_ANOMALY_REFUND_MISMATCH: OrderAnomaly.ValueType  # 5
 """A refund that does not fit the order: on an unpaid order, above what was paid, or ABNORMAL
 at WeChat (the money could not be returned).
+"""
+ORDER_ANOMALY_CURRENCY_MISMATCH: OrderAnomaly.ValueType  # 6
+"""WeChat reported a payment in another currency than CNY (the only currency of a domestic
+merchant); the order is not paid by it.
 """
 Global___OrderAnomaly: _TypeAlias = OrderAnomaly  # noqa: Y015
 
@@ -330,3 +339,101 @@ class CancelOrderResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelOrderResponse: _TypeAlias = CancelOrderResponse  # noqa: Y015
+
+@_typing.final
+class RefundOrderRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OUT_REFUND_NO_FIELD_NUMBER: _builtins.int
+    REFUND_FEE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The order to refund."""
+    out_refund_no: _builtins.str
+    """The merchant refund number, the idempotency key: at most 64 of [0-9A-Za-z_-|*@]."""
+    refund_fee: _builtins.int
+    """In fen: at least 1 and at most what is still refundable (the total minus every refund that
+    is not CLOSED).
+    """
+    reason: _builtins.str
+    """Shown to the customer: at most 80 characters."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        out_refund_no: _builtins.str = ...,
+        refund_fee: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "out_refund_no", b"out_refund_no", "reason", b"reason", "refund_fee", b"refund_fee"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundOrderRequest: _TypeAlias = RefundOrderRequest  # noqa: Y015
+
+@_typing.final
+class Refund(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUT_REFUND_NO_FIELD_NUMBER: _builtins.int
+    REFUND_ID_FIELD_NUMBER: _builtins.int
+    REFUND_FEE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SUCCESS_TIME_FIELD_NUMBER: _builtins.int
+    out_refund_no: _builtins.str
+    refund_id: _builtins.str
+    """WeChat's refund id, once WeChat accepted the refund."""
+    refund_fee: _builtins.int
+    """In fen."""
+    status: _types_pb2.RefundStatus.ValueType
+    @_builtins.property
+    def success_time(self) -> _timestamp_pb2.Timestamp:
+        """When the money went back (status SUCCESS), UTC."""
+
+    def __init__(
+        self,
+        *,
+        out_refund_no: _builtins.str = ...,
+        refund_id: _builtins.str = ...,
+        refund_fee: _builtins.int = ...,
+        status: _types_pb2.RefundStatus.ValueType = ...,
+        success_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["success_time", b"success_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["out_refund_no", b"out_refund_no", "refund_fee", b"refund_fee", "refund_id", b"refund_id", "status", b"status", "success_time", b"success_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Refund: _TypeAlias = Refund  # noqa: Y015
+
+@_typing.final
+class RefundOrderResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFUND_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def refund(self) -> Global___Refund:
+        """The refund as WeChat accepted it: usually PROCESSING."""
+
+    @_builtins.property
+    def order(self) -> Global___Order:
+        """The order as it is now (a refund is counted when its SUCCESS arrives)."""
+
+    def __init__(
+        self,
+        *,
+        refund: Global___Refund | None = ...,
+        order: Global___Order | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "refund", b"refund"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "refund", b"refund"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundOrderResponse: _TypeAlias = RefundOrderResponse  # noqa: Y015

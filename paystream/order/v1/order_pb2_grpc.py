@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class OrderServiceStub:
     """OrderService owns the shop's orders. Only the order worker changes an order's status, from the
-    observations on Kafka; this API creates orders, reads them, and asks for their cancellation.
+    observations on Kafka; this API creates orders, reads them, and asks for their cancellation
+    or their refund.
     """
 
     def __init__(self, channel):
@@ -51,11 +52,17 @@ class OrderServiceStub:
                 request_serializer=paystream_dot_order_dot_v1_dot_order__pb2.CancelOrderRequest.SerializeToString,
                 response_deserializer=paystream_dot_order_dot_v1_dot_order__pb2.CancelOrderResponse.FromString,
                 _registered_method=True)
+        self.RefundOrder = channel.unary_unary(
+                '/paystream.order.v1.OrderService/RefundOrder',
+                request_serializer=paystream_dot_order_dot_v1_dot_order__pb2.RefundOrderRequest.SerializeToString,
+                response_deserializer=paystream_dot_order_dot_v1_dot_order__pb2.RefundOrderResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
     """OrderService owns the shop's orders. Only the order worker changes an order's status, from the
-    observations on Kafka; this API creates orders, reads them, and asks for their cancellation.
+    observations on Kafka; this API creates orders, reads them, and asks for their cancellation
+    or their refund.
     """
 
     def CreateOrder(self, request, context):
@@ -81,6 +88,20 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RefundOrder(self, request, context):
+        """Refunds part or all of a paid order. The limit is checked against the order's own refunds
+        under the order's row lock (two concurrent refunds cannot both pass it); the refund is kept
+        as PROCESSING, then asked of WeChat through PaymentService.Refund. Its outcome arrives like
+        any other fact (refund notify or query) and the worker counts it. Idempotent on
+        out_refund_no: the same number and amount again returns the refund (and asks WeChat again,
+        which is safe); another amount is ALREADY_EXISTS. FAILED_PRECONDITION: the order is not paid,
+        or the amount exceeds what is still refundable. UNAVAILABLE: WeChat's answer is unknown;
+        call again with the same out_refund_no.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -99,6 +120,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     request_deserializer=paystream_dot_order_dot_v1_dot_order__pb2.CancelOrderRequest.FromString,
                     response_serializer=paystream_dot_order_dot_v1_dot_order__pb2.CancelOrderResponse.SerializeToString,
             ),
+            'RefundOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundOrder,
+                    request_deserializer=paystream_dot_order_dot_v1_dot_order__pb2.RefundOrderRequest.FromString,
+                    response_serializer=paystream_dot_order_dot_v1_dot_order__pb2.RefundOrderResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'paystream.order.v1.OrderService', rpc_method_handlers)
@@ -109,7 +135,8 @@ def add_OrderServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class OrderService:
     """OrderService owns the shop's orders. Only the order worker changes an order's status, from the
-    observations on Kafka; this API creates orders, reads them, and asks for their cancellation.
+    observations on Kafka; this API creates orders, reads them, and asks for their cancellation
+    or their refund.
     """
 
     @staticmethod
@@ -183,6 +210,33 @@ class OrderService:
             '/paystream.order.v1.OrderService/CancelOrder',
             paystream_dot_order_dot_v1_dot_order__pb2.CancelOrderRequest.SerializeToString,
             paystream_dot_order_dot_v1_dot_order__pb2.CancelOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/paystream.order.v1.OrderService/RefundOrder',
+            paystream_dot_order_dot_v1_dot_order__pb2.RefundOrderRequest.SerializeToString,
+            paystream_dot_order_dot_v1_dot_order__pb2.RefundOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

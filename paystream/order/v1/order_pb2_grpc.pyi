@@ -28,7 +28,8 @@ GRPC_VERSION: str
 
 class OrderServiceStub:
     """OrderService owns the shop's orders. Only the order worker changes an order's status, from the
-    observations on Kafka; this API creates orders, reads them, and asks for their cancellation.
+    observations on Kafka; this API creates orders, reads them, and asks for their cancellation
+    or their refund.
     """
 
     @_typing.overload
@@ -45,11 +46,22 @@ class OrderServiceStub:
     """Closes an unpaid order at WeChat, then reports the outcome like any observation. If WeChat
     says the order is already paid, the order ends PAID and the response says so.
     """
+    RefundOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.RefundOrderRequest, _order_pb2.RefundOrderResponse]
+    """Refunds part or all of a paid order. The limit is checked against the order's own refunds
+    under the order's row lock (two concurrent refunds cannot both pass it); the refund is kept
+    as PROCESSING, then asked of WeChat through PaymentService.Refund. Its outcome arrives like
+    any other fact (refund notify or query) and the worker counts it. Idempotent on
+    out_refund_no: the same number and amount again returns the refund (and asks WeChat again,
+    which is safe); another amount is ALREADY_EXISTS. FAILED_PRECONDITION: the order is not paid,
+    or the amount exceeds what is still refundable. UNAVAILABLE: WeChat's answer is unknown;
+    call again with the same out_refund_no.
+    """
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
     """OrderService owns the shop's orders. Only the order worker changes an order's status, from the
-    observations on Kafka; this API creates orders, reads them, and asks for their cancellation.
+    observations on Kafka; this API creates orders, reads them, and asks for their cancellation
+    or their refund.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -63,10 +75,21 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """Closes an unpaid order at WeChat, then reports the outcome like any observation. If WeChat
     says the order is already paid, the order ends PAID and the response says so.
     """
+    RefundOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.RefundOrderRequest, _order_pb2.RefundOrderResponse]  # type: ignore[assignment]
+    """Refunds part or all of a paid order. The limit is checked against the order's own refunds
+    under the order's row lock (two concurrent refunds cannot both pass it); the refund is kept
+    as PROCESSING, then asked of WeChat through PaymentService.Refund. Its outcome arrives like
+    any other fact (refund notify or query) and the worker counts it. Idempotent on
+    out_refund_no: the same number and amount again returns the refund (and asks WeChat again,
+    which is safe); another amount is ALREADY_EXISTS. FAILED_PRECONDITION: the order is not paid,
+    or the amount exceeds what is still refundable. UNAVAILABLE: WeChat's answer is unknown;
+    call again with the same out_refund_no.
+    """
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """OrderService owns the shop's orders. Only the order worker changes an order's status, from the
-    observations on Kafka; this API creates orders, reads them, and asks for their cancellation.
+    observations on Kafka; this API creates orders, reads them, and asks for their cancellation
+    or their refund.
     """
 
     @_abc_1.abstractmethod
@@ -95,6 +118,22 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_order_pb2.CancelOrderResponse, _abc.Awaitable[_order_pb2.CancelOrderResponse]]:
         """Closes an unpaid order at WeChat, then reports the outcome like any observation. If WeChat
         says the order is already paid, the order ends PAID and the response says so.
+        """
+
+    @_abc_1.abstractmethod
+    def RefundOrder(
+        self,
+        request: _order_pb2.RefundOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.RefundOrderResponse, _abc.Awaitable[_order_pb2.RefundOrderResponse]]:
+        """Refunds part or all of a paid order. The limit is checked against the order's own refunds
+        under the order's row lock (two concurrent refunds cannot both pass it); the refund is kept
+        as PROCESSING, then asked of WeChat through PaymentService.Refund. Its outcome arrives like
+        any other fact (refund notify or query) and the worker counts it. Idempotent on
+        out_refund_no: the same number and amount again returns the refund (and asks WeChat again,
+        which is safe); another amount is ALREADY_EXISTS. FAILED_PRECONDITION: the order is not paid,
+        or the amount exceeds what is still refundable. UNAVAILABLE: WeChat's answer is unknown;
+        call again with the same out_refund_no.
         """
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

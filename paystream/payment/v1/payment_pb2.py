@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from paystream.payment.v1 import types_pb2 as paystream_dot_payment_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"paystream/payment/v1/payment.proto\x12\x14paystream.payment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a paystream/payment/v1/types.proto\"\xdb\x01\n\x13\x43reateNativeRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0e\n\x06\x61ttach\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\tqr_format\x18\x06 \x01(\x0e\x32\x1e.paystream.payment.v1.QrFormat\x12\x12\n\nproduct_id\x18\x07 \x01(\t\"\x9e\x01\n\x14\x43reateNativeResponse\x12\x10\n\x08\x63ode_url\x18\x01 \x01(\t\x12\x11\n\tprepay_id\x18\x02 \x01(\t\x12\x38\n\x14\x63ode_url_expire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08qr_image\x18\x04 \x01(\x0c\x12\x15\n\rqr_media_type\x18\x05 \x01(\t\"*\n\x12QueryStatusRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\"\xa2\x02\n\x13QueryStatusResponse\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x35\n\x0btrade_state\x18\x02 \x01(\x0e\x32 .paystream.payment.v1.TradeState\x12\x18\n\x10trade_state_desc\x18\x03 \x01(\t\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t\x12\x11\n\ttotal_fee\x18\x05 \x01(\x03\x12\x10\n\x08\x63\x61sh_fee\x18\x06 \x01(\x03\x12\x30\n\x0csuccess_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ttach\x18\x08 \x01(\t\x12\x12\n\ntrade_type\x18\t \x01(\t\x12\x11\n\tbank_type\x18\n \x01(\t\"E\n\tPaidTrade\x12\x38\n\x05trade\x18\x01 \x01(\x0b\x32).paystream.payment.v1.QueryStatusResponse\")\n\x11\x43loseOrderRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\"B\n\x12\x43loseOrderResponse\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x16\n\x0e\x61lready_closed\x18\x02 \x01(\x08\"s\n\rRefundRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\x12\x11\n\ttotal_fee\x18\x03 \x01(\x03\x12\x12\n\nrefund_fee\x18\x04 \x01(\x03\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\xf1\x01\n\nRefundInfo\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\x12\x11\n\trefund_id\x18\x03 \x01(\t\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t\x12\x12\n\nrefund_fee\x18\x05 \x01(\x03\x12\x11\n\ttotal_fee\x18\x06 \x01(\x03\x12\x32\n\x06status\x18\x07 \x01(\x0e\x32\".paystream.payment.v1.RefundStatus\x12\x30\n\x0csuccess_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x0eRefundResponse\x12\x30\n\x06refund\x18\x01 \x01(\x0b\x32 .paystream.payment.v1.RefundInfo\"A\n\x12QueryRefundRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\"^\n\x13QueryRefundResponse\x12\x31\n\x07refunds\x18\x01 \x03(\x0b\x32 .paystream.payment.v1.RefundInfo\x12\x14\n\x0crefunded_fee\x18\x02 \x01(\x03*K\n\x08QrFormat\x12\x19\n\x15QR_FORMAT_UNSPECIFIED\x10\x00\x12\x11\n\rQR_FORMAT_PNG\x10\x01\x12\x11\n\rQR_FORMAT_SVG\x10\x02\x32\xf5\x03\n\x0ePaymentService\x12\x65\n\x0c\x43reateNative\x12).paystream.payment.v1.CreateNativeRequest\x1a*.paystream.payment.v1.CreateNativeResponse\x12\x62\n\x0bQueryStatus\x12(.paystream.payment.v1.QueryStatusRequest\x1a).paystream.payment.v1.QueryStatusResponse\x12_\n\nCloseOrder\x12\'.paystream.payment.v1.CloseOrderRequest\x1a(.paystream.payment.v1.CloseOrderResponse\x12S\n\x06Refund\x12#.paystream.payment.v1.RefundRequest\x1a$.paystream.payment.v1.RefundResponse\x12\x62\n\x0bQueryRefund\x12(.paystream.payment.v1.QueryRefundRequest\x1a).paystream.payment.v1.QueryRefundResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"paystream/payment/v1/payment.proto\x12\x14paystream.payment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a paystream/payment/v1/types.proto\"\xdb\x01\n\x13\x43reateNativeRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x11\n\ttotal_fee\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0e\n\x06\x61ttach\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\tqr_format\x18\x06 \x01(\x0e\x32\x1e.paystream.payment.v1.QrFormat\x12\x12\n\nproduct_id\x18\x07 \x01(\t\"\x9e\x01\n\x14\x43reateNativeResponse\x12\x10\n\x08\x63ode_url\x18\x01 \x01(\t\x12\x11\n\tprepay_id\x18\x02 \x01(\t\x12\x38\n\x14\x63ode_url_expire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08qr_image\x18\x04 \x01(\x0c\x12\x15\n\rqr_media_type\x18\x05 \x01(\t\"*\n\x12QueryStatusRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\"\xcb\x02\n\x13QueryStatusResponse\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x35\n\x0btrade_state\x18\x02 \x01(\x0e\x32 .paystream.payment.v1.TradeState\x12\x18\n\x10trade_state_desc\x18\x03 \x01(\t\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t\x12\x11\n\ttotal_fee\x18\x05 \x01(\x03\x12\x10\n\x08\x63\x61sh_fee\x18\x06 \x01(\x03\x12\x30\n\x0csuccess_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ttach\x18\x08 \x01(\t\x12\x12\n\ntrade_type\x18\t \x01(\t\x12\x11\n\tbank_type\x18\n \x01(\t\x12\x10\n\x08\x63urrency\x18\x0b \x01(\t\x12\x15\n\rcash_currency\x18\x0c \x01(\t\"E\n\tPaidTrade\x12\x38\n\x05trade\x18\x01 \x01(\x0b\x32).paystream.payment.v1.QueryStatusResponse\")\n\x11\x43loseOrderRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\"B\n\x12\x43loseOrderResponse\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x16\n\x0e\x61lready_closed\x18\x02 \x01(\x08\"\x91\x01\n\rRefundRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\x12\x11\n\ttotal_fee\x18\x03 \x01(\x03\x12\x12\n\nrefund_fee\x18\x04 \x01(\x03\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x1c\n\x14other_out_refund_nos\x18\x06 \x03(\t\"\xf1\x01\n\nRefundInfo\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\x12\x11\n\trefund_id\x18\x03 \x01(\t\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t\x12\x12\n\nrefund_fee\x18\x05 \x01(\x03\x12\x11\n\ttotal_fee\x18\x06 \x01(\x03\x12\x32\n\x06status\x18\x07 \x01(\x0e\x32\".paystream.payment.v1.RefundStatus\x12\x30\n\x0csuccess_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x0eRefundResponse\x12\x30\n\x06refund\x18\x01 \x01(\x0b\x32 .paystream.payment.v1.RefundInfo\"A\n\x12QueryRefundRequest\x12\x14\n\x0cout_trade_no\x18\x01 \x01(\t\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\"^\n\x13QueryRefundResponse\x12\x31\n\x07refunds\x18\x01 \x03(\x0b\x32 .paystream.payment.v1.RefundInfo\x12\x14\n\x0crefunded_fee\x18\x02 \x01(\x03*K\n\x08QrFormat\x12\x19\n\x15QR_FORMAT_UNSPECIFIED\x10\x00\x12\x11\n\rQR_FORMAT_PNG\x10\x01\x12\x11\n\rQR_FORMAT_SVG\x10\x02\x32\xf5\x03\n\x0ePaymentService\x12\x65\n\x0c\x43reateNative\x12).paystream.payment.v1.CreateNativeRequest\x1a*.paystream.payment.v1.CreateNativeResponse\x12\x62\n\x0bQueryStatus\x12(.paystream.payment.v1.QueryStatusRequest\x1a).paystream.payment.v1.QueryStatusResponse\x12_\n\nCloseOrder\x12\'.paystream.payment.v1.CloseOrderRequest\x1a(.paystream.payment.v1.CloseOrderResponse\x12S\n\x06Refund\x12#.paystream.payment.v1.RefundRequest\x1a$.paystream.payment.v1.RefundResponse\x12\x62\n\x0bQueryRefund\x12(.paystream.payment.v1.QueryRefundRequest\x1a).paystream.payment.v1.QueryRefundResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'paystream.payment.v1.payment_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_QRFORMAT']._serialized_start=1621
-  _globals['_QRFORMAT']._serialized_end=1696
+  _globals['_QRFORMAT']._serialized_start=1693
+  _globals['_QRFORMAT']._serialized_end=1768
   _globals['_CREATENATIVEREQUEST']._serialized_start=128
   _globals['_CREATENATIVEREQUEST']._serialized_end=347
   _globals['_CREATENATIVERESPONSE']._serialized_start=350
@@ -42,23 +42,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUERYSTATUSREQUEST']._serialized_start=510
   _globals['_QUERYSTATUSREQUEST']._serialized_end=552
   _globals['_QUERYSTATUSRESPONSE']._serialized_start=555
-  _globals['_QUERYSTATUSRESPONSE']._serialized_end=845
-  _globals['_PAIDTRADE']._serialized_start=847
-  _globals['_PAIDTRADE']._serialized_end=916
-  _globals['_CLOSEORDERREQUEST']._serialized_start=918
-  _globals['_CLOSEORDERREQUEST']._serialized_end=959
-  _globals['_CLOSEORDERRESPONSE']._serialized_start=961
-  _globals['_CLOSEORDERRESPONSE']._serialized_end=1027
-  _globals['_REFUNDREQUEST']._serialized_start=1029
-  _globals['_REFUNDREQUEST']._serialized_end=1144
-  _globals['_REFUNDINFO']._serialized_start=1147
-  _globals['_REFUNDINFO']._serialized_end=1388
-  _globals['_REFUNDRESPONSE']._serialized_start=1390
-  _globals['_REFUNDRESPONSE']._serialized_end=1456
-  _globals['_QUERYREFUNDREQUEST']._serialized_start=1458
-  _globals['_QUERYREFUNDREQUEST']._serialized_end=1523
-  _globals['_QUERYREFUNDRESPONSE']._serialized_start=1525
-  _globals['_QUERYREFUNDRESPONSE']._serialized_end=1619
-  _globals['_PAYMENTSERVICE']._serialized_start=1699
-  _globals['_PAYMENTSERVICE']._serialized_end=2200
+  _globals['_QUERYSTATUSRESPONSE']._serialized_end=886
+  _globals['_PAIDTRADE']._serialized_start=888
+  _globals['_PAIDTRADE']._serialized_end=957
+  _globals['_CLOSEORDERREQUEST']._serialized_start=959
+  _globals['_CLOSEORDERREQUEST']._serialized_end=1000
+  _globals['_CLOSEORDERRESPONSE']._serialized_start=1002
+  _globals['_CLOSEORDERRESPONSE']._serialized_end=1068
+  _globals['_REFUNDREQUEST']._serialized_start=1071
+  _globals['_REFUNDREQUEST']._serialized_end=1216
+  _globals['_REFUNDINFO']._serialized_start=1219
+  _globals['_REFUNDINFO']._serialized_end=1460
+  _globals['_REFUNDRESPONSE']._serialized_start=1462
+  _globals['_REFUNDRESPONSE']._serialized_end=1528
+  _globals['_QUERYREFUNDREQUEST']._serialized_start=1530
+  _globals['_QUERYREFUNDREQUEST']._serialized_end=1595
+  _globals['_QUERYREFUNDRESPONSE']._serialized_start=1597
+  _globals['_QUERYREFUNDRESPONSE']._serialized_end=1691
+  _globals['_PAYMENTSERVICE']._serialized_start=1771
+  _globals['_PAYMENTSERVICE']._serialized_end=2272
 # @@protoc_insertion_point(module_scope)

@@ -163,6 +163,8 @@ class QueryStatusResponse(_message.Message):
     ATTACH_FIELD_NUMBER: _builtins.int
     TRADE_TYPE_FIELD_NUMBER: _builtins.int
     BANK_TYPE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    CASH_CURRENCY_FIELD_NUMBER: _builtins.int
     out_trade_no: _builtins.str
     trade_state: _types_pb2.TradeState.ValueType
     trade_state_desc: _builtins.str
@@ -179,6 +181,10 @@ class QueryStatusResponse(_message.Message):
     """The trade type WeChat reports ("NATIVE")."""
     bank_type: _builtins.str
     """The payer's bank ("OTHERS", "CFT", ...), once paid."""
+    currency: _builtins.str
+    """The currency of total_fee (v2 fee_type, v3 amount.currency); empty when WeChat did not say."""
+    cash_currency: _builtins.str
+    """The currency the payer paid in (v2 cash_fee_type, v3 amount.payer_currency), or empty."""
     @_builtins.property
     def success_time(self) -> _timestamp_pb2.Timestamp:
         """When the payment succeeded (WeChat's time_end / success_time), UTC."""
@@ -196,10 +202,12 @@ class QueryStatusResponse(_message.Message):
         attach: _builtins.str = ...,
         trade_type: _builtins.str = ...,
         bank_type: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        cash_currency: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["success_time", b"success_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attach", b"attach", "bank_type", b"bank_type", "cash_fee", b"cash_fee", "out_trade_no", b"out_trade_no", "success_time", b"success_time", "total_fee", b"total_fee", "trade_state", b"trade_state", "trade_state_desc", b"trade_state_desc", "trade_type", b"trade_type", "transaction_id", b"transaction_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attach", b"attach", "bank_type", b"bank_type", "cash_currency", b"cash_currency", "cash_fee", b"cash_fee", "currency", b"currency", "out_trade_no", b"out_trade_no", "success_time", b"success_time", "total_fee", b"total_fee", "trade_state", b"trade_state", "trade_state_desc", b"trade_state_desc", "trade_type", b"trade_type", "transaction_id", b"transaction_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -278,6 +286,7 @@ class RefundRequest(_message.Message):
     TOTAL_FEE_FIELD_NUMBER: _builtins.int
     REFUND_FEE_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    OTHER_OUT_REFUND_NOS_FIELD_NUMBER: _builtins.int
     out_trade_no: _builtins.str
     """The paid order to refund."""
     out_refund_no: _builtins.str
@@ -290,6 +299,14 @@ class RefundRequest(_message.Message):
     """The amount to refund in fen: at least 1 and at most what is still refundable."""
     reason: _builtins.str
     """Shown to the customer: at most 80 characters."""
+    @_builtins.property
+    def other_out_refund_nos(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The order's other refunds by out_refund_no, as the caller's records know them. API v3 lists
+        no refunds by order, so the refundable amount is checked against WeChat's answer for each of
+        these; an order with refunds of which none is named is refused (FAILED_PRECONDITION), never
+        sent unchecked. OrderService.RefundOrder fills this from its refunds table.
+        """
+
     def __init__(
         self,
         *,
@@ -298,10 +315,11 @@ class RefundRequest(_message.Message):
         total_fee: _builtins.int = ...,
         refund_fee: _builtins.int = ...,
         reason: _builtins.str = ...,
+        other_out_refund_nos: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["out_refund_no", b"out_refund_no", "out_trade_no", b"out_trade_no", "reason", b"reason", "refund_fee", b"refund_fee", "total_fee", b"total_fee"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["other_out_refund_nos", b"other_out_refund_nos", "out_refund_no", b"out_refund_no", "out_trade_no", b"out_trade_no", "reason", b"reason", "refund_fee", b"refund_fee", "total_fee", b"total_fee"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

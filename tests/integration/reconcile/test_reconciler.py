@@ -22,7 +22,7 @@ from order.reconcile import ReconcileSettings
 from order.reconcile.bootstrap import build_pass, resources, run_once
 from order.store import PENDING_KEY, PendingIndex
 from paystream.events.v1 import events_pb2
-from paystream.payment.v1 import payment_pb2
+from paystream.payment.v1 import payment_pb2, types_pb2
 from runtime.observations import timestamp
 from tests.fixtures.order import (
     InProcessWorker,
@@ -298,3 +298,54 @@ async def test_only_the_due_orders_among_ten_thousand_pending_are_queried(
 
 def _never() -> Any:
     raise AssertionError("the order is gone")
+
+
+async def test_a_poll_answering_refund_reports_the_refunds_so_the_order_ends_refunded(
+    database_url: str,
+    redis_url: str,
+    kafka_bootstrap: str,
+    order_topics: OrderTopics,
+    payment_service: RunningPayments,
+    sandbox_control: SandboxControl,
+    reconcile_settings: ReconcileSettings,
+    running_worker: InProcessWorker,
+) -> None:
+    """Payment notify lost, refunds made (their notifies lost too): WeChat's query says REFUND,
+    which means "paid, and refunds exist" — the pass reports the payment and each refund."""
+    order_id = insert_order(database_url, _new_id(), total_fee=1000)
+    await _place(payment_service, order_id, 1000)
+    await sandbox_control.pay(order_id, delivery="drop")
+    for number, fee in ((1, 600), (2, 400)):
+        await payment_service.stub.Refund(
+            payment_pb2.RefundRequest(
+                out_trade_no=order_id,
+                out_refund_no=f"{order_id}-{number}",
+                total_fee=1000,
+                refund_fee=fee,
+            )
+        )
+    for _ in range(200):  # the sandbox settles a refund REFUND_DELAY_SECONDS after it
+        settled = await payment_service.stub.QueryRefund(
+            payment_pb2.QueryRefundRequest(out_trade_no=order_id)
+        )
+        if all(r.status == types_pb2.REFUND_STATUS_SUCCESS for r in settled.refunds):
+            break
+        await asyncio.sleep(0.05)
+    assert [r.status for r in settled.refunds] == [types_pb2.REFUND_STATUS_SUCCESS] * 2
+    await _due_now(redis_url, order_id)
+
+    summary = await run_once(reconcile_settings)
+
+    assert (summary.queried, summary.paid, summary.refunds, summary.errors) == (1, 1, 2, 0)
+    await eventually(
+        lambda: (load_order(database_url, order_id) or _never()).status is Status.REFUNDED, 30
+    )
+    order = load_order(database_url, order_id)
+    assert order is not None
+    assert order.refunded_fee == 1000
+    events = [
+        events_pb2.OrderEvent.FromString(r.value)
+        for r in read_topic(kafka_bootstrap, order_topics.events, expect=3)
+    ]
+    assert [e.WhichOneof("kind") for e in events] == ["paid", "refunded", "refunded"]
+    assert sum(e.refunded.refund_fee for e in events[1:]) == 1000

@@ -14,48 +14,20 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import pytest
 from grpc_status import rpc_status
-from pydantic import SecretStr
 
 from payment.bootstrap import build
-from payment.settings import ApiVersion, PaymentSettings
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
 from runtime.observations import timestamp
-from tests.fixtures.payment import coffee_order, error_reason, fails
+from tests.fixtures.payment import coffee_order, error_reason, fails, v3_payment_settings
 from tests.fixtures.sandbox import SandboxControl, SandboxHandle
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     Stub = payment_pb2_grpc.PaymentServiceAsyncStub
 
 
-def _settings(sandbox: SandboxHandle, **overrides: Any) -> PaymentSettings:
-    """Over HTTPS like the v2 test: the sandbox's CA, and the client certificate its TLS port
-    asks for (v3 itself needs none)."""
-    files = sandbox.v3_files
-    values: dict[str, Any] = {
-        "wechatpay_api_version": ApiVersion.V3,
-        "wechatpay_base_url": sandbox.tls_base_url,
-        "wechatpay_ca_bundle": sandbox.ca_cert,
-        "wechatpay_client_cert": sandbox.client_cert,
-        "wechatpay_client_key": sandbox.client_key,
-        "wechatpay_appid": sandbox.appid,
-        "wechatpay_mch_id": sandbox.mch_id,
-        "wechatpay_notify_url": "http://127.0.0.1:9/wechatpay/v3/notify",
-        "wechatpay_v3_api_key": SecretStr(sandbox.v3_api_key),
-        "wechatpay_v3_private_key": files.merchant_key,
-        "wechatpay_v3_cert_serial": files.read_serial(),
-        "wechatpay_v3_public_key": files.public_key,
-        "wechatpay_v3_public_key_id": files.read_public_key_id(),
-        "payment_grpc_port": 0,
-        "payment_metrics_port": 0,
-        "payment_default_deadline_seconds": 5.0,
-        **overrides,
-    }
-    return PaymentSettings(**values)
-
-
 @pytest.fixture
 async def payments(sandbox: SandboxHandle, sandbox_control: SandboxControl) -> AsyncIterator[Stub]:
-    async with build(_settings(sandbox)) as server:
+    async with build(v3_payment_settings(sandbox)) as server:
         await server.start()
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
@@ -134,7 +106,7 @@ async def test_refund_is_idempotent_and_bounded(
     await payments.CreateNative(coffee_order(order, 300))
     await sandbox_control.pay(order, delivery="drop")
 
-    def refund(out_refund_no: str, fee: int) -> Any:
+    def refund(out_refund_no: str, fee: int, *others: str) -> Any:
         return payments.Refund(
             payment_pb2.RefundRequest(
                 out_trade_no=order,
@@ -142,17 +114,33 @@ async def test_refund_is_idempotent_and_bounded(
                 total_fee=300,
                 refund_fee=fee,
                 reason="退一半",
+                other_out_refund_nos=others,
             )
         )
 
     first = await refund(f"{order}-r1", 200)
     repeat = await refund(f"{order}-r1", 200)
-    too_much = await fails(refund(f"{order}-r2", 101))
-    rest = await refund(f"{order}-r2", 100)
+    reused = await fails(refund(f"{order}-r1", 250))
+    # v3 lists no refunds by order: with none of them named, the limit cannot be checked, so
+    # nothing is sent (it used to go to WeChat unchecked).
+    unchecked = await fails(refund(f"{order}-r2", 100))
+    too_much = await fails(refund(f"{order}-r2", 101, f"{order}-r1"))
+    rest = await refund(f"{order}-r2", 100, f"{order}-r1")
     assert first.refund.refund_id
     assert repeat.refund.refund_id == first.refund.refund_id
-    # Same code as v2; the refusal comes from WeChat (v3 cannot list the order's refunds first).
-    assert too_much.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (reused.code(), error_reason(reused)) == (
+        grpc.StatusCode.ALREADY_EXISTS,
+        "OUT_REFUND_NO_USED",
+    )
+    assert (unchecked.code(), error_reason(unchecked)) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "REFUND_NOT_ALLOWED",
+    )
+    # Refused before WeChat is asked: checked against WeChat's answer for the named refund.
+    assert (too_much.code(), error_reason(too_much)) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "REFUND_NOT_ALLOWED",
+    )
     assert rest.refund.refund_fee == 100
     for _ in range(200):
         one = await payments.QueryRefund(
@@ -189,7 +177,7 @@ async def test_platform_certificate_mode_is_downloaded_at_start(
     sandbox: SandboxHandle, sandbox_control: SandboxControl
 ) -> None:
     await sandbox_control.set_v3(key_mode="certificate")
-    settings = _settings(
+    settings = v3_payment_settings(
         sandbox,
         wechatpay_base_url=sandbox.base_url,
         wechatpay_v3_public_key=None,

@@ -131,7 +131,7 @@ REFUND_ANOMALY = Row(AN, None, None, ("REFUND_ANOMALY",))
 REFUND_KEPT = Row(REC, None, None, ())
 
 TABLE: dict[tuple[Status, str], Row] = {
-    # PENDING: paid in full, closed, or waiting; refunds cannot be right
+    # PENDING: paid in full, closed, or waiting; a refund is kept until its payment arrives
     (P, "SUCCESS same amount, new transaction"): Row(A, PD, None, ("paid",)),
     (P, "SUCCESS same amount, the order's transaction"): Row(A, PD, None, ("paid",)),
     (P, "SUCCESS other amount"): Row(AN, P, MISMATCH, ("AMOUNT_MISMATCH",)),
@@ -143,12 +143,12 @@ TABLE: dict[tuple[Status, str], Row] = {
     (P, "CLOSED"): Row(A, C, None, ("closed",)),
     (P, "REVOKED"): Row(A, C, None, ("closed",)),
     (P, "PAYERROR"): Row(REC, None, None, ()),
-    (P, "refund PROCESSING"): REFUND_ANOMALY,
-    (P, "refund SUCCESS 300"): REFUND_ANOMALY,
-    (P, "refund SUCCESS 600"): REFUND_ANOMALY,
-    (P, "refund SUCCESS 1000"): REFUND_ANOMALY,
-    (P, "refund CLOSED"): REFUND_ANOMALY,
-    (P, "refund ABNORMAL"): REFUND_ANOMALY,
+    (P, "refund PROCESSING"): REFUND_KEPT,
+    (P, "refund SUCCESS 300"): REFUND_KEPT,
+    (P, "refund SUCCESS 600"): REFUND_KEPT,
+    (P, "refund SUCCESS 1000"): REFUND_KEPT,
+    (P, "refund CLOSED"): REFUND_KEPT,
+    (P, "refund ABNORMAL"): REFUND_KEPT,
     # CLOSED: money taken after all wins (reality), anything else is old news
     (C, "SUCCESS same amount, new transaction"): Row(
         AN, PD, AFTER_CLOSE, ("paid", "PAID_AFTER_CLOSE")
@@ -287,7 +287,7 @@ def test_a_refund_is_counted_once_and_never_moves_backwards(
     stored: RefundStatus, observed: RefundStatus, outcome: Outcome
 ) -> None:
     record = Refund("order-0001", "R1", "50R", 300, stored)
-    decision = decide(_order(PD), _refund(observed, 300), record, at=AT)
+    decision = decide(_order(PD), _refund(observed, 300), {"R1": record}, at=AT)
     assert decision.outcome is outcome
     if outcome is not Outcome.APPLIED:
         assert decision.order is None
@@ -335,10 +335,9 @@ def test_any_sequence_keeps_the_invariants(sequence: list[str]) -> None:
     was_paid = False
     for name in sequence:
         observation = OBSERVATIONS[name]
-        key = observation.refund.out_refund_no if observation.refund else None
-        decision = decide(order, observation, refunds.get(key) if key else None, at=AT)
-        if decision.refund is not None and key:
-            refunds[key] = decision.refund
+        decision = decide(order, observation, refunds, at=AT)
+        if decision.refund is not None:
+            refunds[decision.refund.out_refund_no] = decision.refund
         if decision.order is not None:
             changes += 1
             order = decision.order
@@ -353,3 +352,57 @@ def test_any_sequence_keeps_the_invariants(sequence: list[str]) -> None:
 
 def test_event_anomaly_kinds_include_every_order_anomaly() -> None:
     assert {a.value for a in Anomaly} <= {k.value for k in AnomalyKind}
+
+
+@pytest.mark.parametrize(
+    ("currency", "cash_currency"), [("USD", ""), ("USD", "USD"), ("", "HKD"), ("CNY", "JPY")]
+)
+def test_a_payment_in_another_currency_is_an_anomaly_not_a_payment(
+    currency: str, cash_currency: str
+) -> None:
+    observation = replace(
+        OBSERVATIONS["SUCCESS same amount, new transaction"],
+        currency=currency,
+        cash_currency=cash_currency,
+    )
+    decision = decide(_order(P), observation, at=AT)
+    assert decision.outcome is Outcome.ANOMALY
+    assert _kinds(decision) == ("CURRENCY_MISMATCH",)
+    assert decision.order is not None
+    assert (decision.order.status, decision.order.anomaly) == (P, Anomaly.CURRENCY_MISMATCH)
+    again = decide(decision.order, replace(observation, observation_id="obs-2"), at=AT)
+    assert (again.outcome, again.order, _kinds(again)) == (
+        Outcome.ANOMALY,
+        None,
+        ("CURRENCY_MISMATCH",),
+    )
+
+
+@pytest.mark.parametrize("currency", ["", "CNY"])
+def test_a_payment_in_cny_or_in_wechats_default_pays(currency: str) -> None:
+    observation = replace(
+        OBSERVATIONS["SUCCESS same amount, new transaction"],
+        currency=currency,
+        cash_currency=currency,
+    )
+    decision = decide(_order(P), observation, at=AT)
+    assert decision.order is not None
+    assert decision.order.status is PD
+
+
+def test_refunds_that_came_before_the_payment_are_counted_with_it_in_wechats_order() -> None:
+    late = Refund("order-0001", "R-late", "50R2", 300, RefundStatus.SUCCESS, PAID_AT + timedelta(1))
+    early = Refund("order-0001", "R-early", "50R1", 200, RefundStatus.SUCCESS, PAID_AT)
+    kept = Refund("order-0001", "R-open", "50R3", 100, RefundStatus.PROCESSING)
+    stored = {r.out_refund_no: r for r in (late, early, kept)}
+    decision = decide(
+        _order(P), OBSERVATIONS["SUCCESS same amount, new transaction"], stored, at=AT
+    )
+    assert decision.order is not None
+    assert (decision.order.status, decision.order.refunded_fee) == (PR, 500)
+    assert decision.order.version == 4
+    assert decision.events[1:] == (
+        OrderRefunded("R-early", 200, 200, full=False),
+        OrderRefunded("R-late", 300, 500, full=False),
+    )
+    assert isinstance(decision.events[0], OrderPaid)
