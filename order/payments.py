@@ -113,19 +113,27 @@ class Payments:
                 return []
         found: list[payment_pb2.RefundInfo] = []
         for number in out_refund_nos:
-            try:
-                one = await self._stub.QueryRefund(
-                    payment_pb2.QueryRefundRequest(out_trade_no=order_id, out_refund_no=number),
-                    timeout=timeout,
-                )
-            except grpc.aio.AioRpcError as error:
-                if error.code() == grpc.StatusCode.NOT_FOUND:
-                    continue
-                raise PaymentUnavailableError(
-                    f"PaymentService.QueryRefund failed: {error.code().name} {error.details()}"
-                ) from error
-            found.extend(one.refunds)
+            one = await self.refund_status(order_id, number, timeout)
+            if one is not None:
+                found.append(one)
         return found
+
+    async def refund_status(
+        self, order_id: str, out_refund_no: str, timeout: float
+    ) -> payment_pb2.RefundInfo | None:
+        """One refund as WeChat knows it; None when WeChat has no such refund."""
+        try:
+            one = await self._stub.QueryRefund(
+                payment_pb2.QueryRefundRequest(out_trade_no=order_id, out_refund_no=out_refund_no),
+                timeout=timeout,
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise PaymentUnavailableError(
+                f"PaymentService.QueryRefund failed: {error.code().name} {error.details()}"
+            ) from error
+        return next((r for r in one.refunds if r.out_refund_no == out_refund_no), None)
 
     async def close(self, order_id: str, timeout: float) -> ClosedAtWeChat | PaidAtWeChat:
         try:

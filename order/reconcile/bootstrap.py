@@ -4,7 +4,7 @@ run it once, and close everything."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +18,7 @@ from order.payments import Payments
 from order.reconcile.index import ensure_complete
 from order.reconcile.rate import RateLimiter
 from order.reconcile.reconcile_pass import PassLimits, PassSummary, ReconcilePass
+from order.reconcile.refund_sweep import RefundSweep, SweepLimits
 from order.reconcile.schedule import Schedule
 from order.reconcile.settings import ReconcileSettings
 from order.store import PendingIndex, PendingOrder, RefundStore, pending_among, redis_client
@@ -100,6 +101,20 @@ async def _payment_serving(channel: grpc.aio.Channel) -> bool:
     return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
 
 
+def _reporter(
+    settings: ReconcileSettings, res: Resources
+) -> Callable[[events_pb2.PaymentObserved], Awaitable[None]]:
+    async def report(record: events_pb2.PaymentObserved) -> None:
+        await publish(
+            res.producer,
+            settings.kafka_topic_observations,
+            record,
+            settings.reconcile_call_timeout_seconds,
+        )
+
+    return report
+
+
 def build_pass(settings: ReconcileSettings, res: Resources) -> ReconcilePass:
     index = PendingIndex(res.redis)
 
@@ -109,13 +124,7 @@ def build_pass(settings: ReconcileSettings, res: Resources) -> ReconcilePass:
 
     refund_store = RefundStore(res.pool)
 
-    async def report(record: events_pb2.PaymentObserved) -> None:
-        await publish(
-            res.producer,
-            settings.kafka_topic_observations,
-            record,
-            settings.reconcile_call_timeout_seconds,
-        )
+    report = _reporter(settings, res)
 
     limits = PassLimits(
         batch_size=settings.reconcile_batch_size,
@@ -145,6 +154,23 @@ def build_pass(settings: ReconcileSettings, res: Resources) -> ReconcilePass:
     )
 
 
+def build_sweep(settings: ReconcileSettings, res: Resources) -> RefundSweep:
+    report = _reporter(settings, res)
+
+    return RefundSweep(
+        RefundStore(res.pool),
+        Payments(payment_pb2_grpc.PaymentServiceStub(res.channel)),
+        report,
+        RateLimiter(settings.reconcile_rate_per_second, burst=1),
+        SweepLimits(
+            check_after=timedelta(seconds=settings.reconcile_refund_check_seconds),
+            release_after=timedelta(seconds=settings.reconcile_refund_release_seconds),
+            batch_size=settings.reconcile_refund_batch_size,
+            call_timeout=settings.reconcile_call_timeout_seconds,
+        ),
+    )
+
+
 async def run_once(settings: ReconcileSettings) -> PassSummary:
     """One bounded pass. Raises CannotRunError when it could not start."""
     async with resources(settings) as res:
@@ -159,4 +185,9 @@ async def run_once(settings: ReconcileSettings) -> PassSummary:
             log.info("pending index rebuilt from PostgreSQL", pending_orders=rebuilt)
         summary = await build_pass(settings, res).run()
         summary.rebuilt_index = rebuilt
+        swept = await build_sweep(settings, res).run(datetime.now(UTC))
+        summary.open_refunds_checked = swept.checked
+        summary.open_refunds_settled = swept.reported
+        summary.open_refunds_released = swept.released
+        summary.errors += swept.errors
         return summary

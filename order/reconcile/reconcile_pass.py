@@ -62,6 +62,10 @@ class PassSummary:
     errors: int = 0
     refunds: int = 0
     """Refunds reported from the refund queries of trades in state REFUND."""
+    open_refunds_checked: int = 0
+    """Refunds PROCESSING here that were asked about (refund_sweep.py)."""
+    open_refunds_settled: int = 0
+    open_refunds_released: int = 0
     released: int = 0
     """Claimed but not handled within the time budget: handed back for the next pass."""
     duration_seconds: float = 0.0
@@ -73,8 +77,9 @@ class PassSummary:
         return (
             f"reconcile pass: due={self.due} queried={self.queried} paid={self.paid} "
             f"closed={self.closed} other={self.reported_other} rescheduled={self.rescheduled} "
-            f"not_pending={self.left_pending} refunds={self.refunds} errors={self.errors} "
-            f"released={self.released} "
+            f"not_pending={self.left_pending} refunds={self.refunds} "
+            f"open_refunds={self.open_refunds_checked}/{self.open_refunds_settled}"
+            f"/{self.open_refunds_released} errors={self.errors} released={self.released} "
             f"duration={self.duration_seconds:.2f}s{rebuilt}"
         )
 

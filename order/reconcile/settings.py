@@ -33,6 +33,12 @@ class ReconcileSettings(BaseSettings):
     """When an order whose check failed is tried again."""
     reconcile_index_valid_seconds: int = Field(default=3_600, ge=1)
     """How long a rebuilt pending index is trusted before it is topped up from PostgreSQL."""
+    reconcile_refund_check_seconds: float = Field(default=120.0, ge=0, le=86_400)
+    """A refund PROCESSING here this long is asked about at WeChat (its notify may be lost)."""
+    reconcile_refund_release_seconds: float = Field(default=900.0, ge=60, le=86_400 * 30)
+    """A refund reservation WeChat never received is released once it is this old."""
+    reconcile_refund_batch_size: int = Field(default=100, ge=1, le=5_000)
+    """Open refunds asked about per pass, oldest first."""
     pushgateway_url: str | None = None
     """Push the pass's metrics here (Prometheus Pushgateway); without it they are printed."""
     log_level: str = Field(default="INFO", pattern="(?i)^(debug|info|warning|error)$")

@@ -13,7 +13,7 @@ from order.store.pending_orders import (
     pending_among,
 )
 from order.store.redis_client import REDIS_ERRORS, redis_client
-from order.store.refunds import RefundStore, Reservation
+from order.store.refunds import OpenRefund, RefundStore, Reservation
 from order.store.snapshots import Snapshots, snapshot_key
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "BatchResult",
     "ConcurrentApplyError",
     "DueOrder",
+    "OpenRefund",
     "OrderStore",
     "PendingIndex",
     "PendingOrder",

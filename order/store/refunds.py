@@ -36,6 +36,16 @@ _REFUNDS_OF = """
 
 
 @dataclass(frozen=True, slots=True)
+class OpenRefund:
+    """A refund still PROCESSING here: its outcome has not reached the worker."""
+
+    order_id: str
+    out_refund_no: str
+    refund_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Reservation:
     order: Order
     refund: Refund
@@ -113,6 +123,19 @@ class RefundStore:
                 """,
                 (order_id, out_refund_no),
             )
+
+    async def open_since(self, before: datetime, limit: int) -> list[OpenRefund]:
+        """Refunds PROCESSING here since before `before`, oldest first."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                """
+                SELECT order_id, out_refund_no, refund_id, created_at FROM refunds
+                WHERE status = 'PROCESSING' AND created_at < %s
+                ORDER BY created_at LIMIT %s
+                """,
+                (before, limit),
+            )
+            return [OpenRefund(*row) for row in await cursor.fetchall()]
 
     async def numbers(self, order_id: str) -> list[str]:
         """The order's refunds by out_refund_no (what API v3 cannot list)."""

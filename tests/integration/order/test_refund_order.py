@@ -8,32 +8,25 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import grpc
 import pytest
 
-from order.domain import Status
-from order.wire import trade_report
-from paystream.events.v1 import events_pb2
 from paystream.order.v1 import order_pb2
 from paystream.payment.v1 import payment_pb2, types_pb2
 from tests.fixtures.order import (
     InProcessWorker,
     OrderTopics,
     RunningApi,
-    eventually,
     insert_order,
-    load_order,
     make_api_settings,
-    produce,
     running_api,
     scalar,
 )
 from tests.fixtures.payment import (
     RunningPayments,
-    coffee_order,
     fails,
+    paid_order,
     payment_settings,
     running_payments,
     v3_payment_settings,
@@ -67,25 +60,6 @@ async def orders(
         yield api
 
 
-async def _paid_order(
-    total_fee: int,
-    database_url: str,
-    kafka_bootstrap: str,
-    order_topics: OrderTopics,
-    payments: RunningPayments,
-    sandbox_control: SandboxControl,
-) -> str:
-    """An order paid at WeChat, and PAID here through the worker (as a reconciler poll)."""
-    order_id = insert_order(database_url, f"RO{uuid.uuid4().hex[:20]}", total_fee=total_fee)
-    await payments.stub.CreateNative(coffee_order(order_id, total_fee))
-    await sandbox_control.pay(order_id, delivery="drop")
-    trade = await payments.stub.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no=order_id))
-    record = trade_report(order_id, trade, datetime.now(UTC), events_pb2.OBSERVATION_SOURCE_POLL)
-    produce(kafka_bootstrap, order_topics.observations, [record])
-    await eventually(lambda: load_order(database_url, order_id).status is Status.PAID)  # type: ignore[union-attr]
-    return order_id
-
-
 def _refund(order_id: str, number: str, fee: int) -> order_pb2.RefundOrderRequest:
     return order_pb2.RefundOrderRequest(
         id=order_id, out_refund_no=f"{order_id}-{number}", refund_fee=fee, reason="退货"
@@ -106,7 +80,7 @@ async def test_the_limit_is_checked_against_our_own_refunds_and_numbers_are_idem
     orders: RunningApi,
     running_worker: InProcessWorker,
 ) -> None:
-    order_id = await _paid_order(
+    order_id = await paid_order(
         1000, database_url, kafka_bootstrap, order_topics, payments, sandbox_control
     )
     stub = orders.stub
@@ -146,7 +120,7 @@ async def test_two_concurrent_refunds_cannot_both_pass_the_limit(
     orders: RunningApi,
     running_worker: InProcessWorker,
 ) -> None:
-    order_id = await _paid_order(
+    order_id = await paid_order(
         1000, database_url, kafka_bootstrap, order_topics, payments, sandbox_control
     )
     outcomes = await asyncio.gather(
@@ -191,7 +165,7 @@ async def test_a_refund_wechat_refuses_holds_no_money(
 ) -> None:
     """A number WeChat already used with another amount (made outside this system) is refused
     by WeChat; our reservation is released, so it does not hold the order's money."""
-    order_id = await _paid_order(
+    order_id = await paid_order(
         1000, database_url, kafka_bootstrap, order_topics, payments, sandbox_control
     )
     await payments.stub.Refund(

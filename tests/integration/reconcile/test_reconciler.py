@@ -33,7 +33,7 @@ from tests.fixtures.order import (
     load_order,
     read_topic,
 )
-from tests.fixtures.payment import RunningPayments
+from tests.fixtures.payment import RunningPayments, paid_order
 from tests.fixtures.sandbox import SandboxControl
 
 pytestmark = pytest.mark.timeout(120)
@@ -349,3 +349,62 @@ async def test_a_poll_answering_refund_reports_the_refunds_so_the_order_ends_ref
     ]
     assert [e.WhichOneof("kind") for e in events] == ["paid", "refunded", "refunded"]
     assert sum(e.refunded.refund_fee for e in events[1:]) == 1000
+
+
+async def test_open_refunds_are_asked_about_and_a_reservation_wechat_never_got_is_released(
+    database_url: str,
+    kafka_bootstrap: str,
+    order_topics: OrderTopics,
+    payment_service: RunningPayments,
+    sandbox_control: SandboxControl,
+    reconcile_settings: ReconcileSettings,
+    running_worker: InProcessWorker,
+) -> None:
+    """A paid order is no longer polled: a refund whose notify is lost stays PROCESSING here
+    until the sweep asks WeChat about it."""
+    order_id = await paid_order(
+        1000, database_url, kafka_bootstrap, order_topics, payment_service, sandbox_control
+    )
+    made = await payment_service.stub.Refund(
+        payment_pb2.RefundRequest(
+            out_trade_no=order_id, out_refund_no=f"{order_id}-1", total_fee=1000, refund_fee=250
+        )
+    )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO refunds (order_id, out_refund_no, refund_id, refund_fee, status) "
+            "VALUES (%s, %s, %s, 250, 'PROCESSING'), (%s, %s, '', 300, 'PROCESSING')",
+            (order_id, f"{order_id}-1", made.refund.refund_id, order_id, f"{order_id}-never"),
+        )
+        conn.execute(
+            "UPDATE refunds SET created_at = now() - interval '1 hour' WHERE out_refund_no = %s",
+            (f"{order_id}-never",),
+        )
+    for _ in range(200):  # the sandbox settles a refund REFUND_DELAY_SECONDS after it
+        one = await payment_service.stub.QueryRefund(
+            payment_pb2.QueryRefundRequest(out_trade_no=order_id, out_refund_no=f"{order_id}-1")
+        )
+        if one.refunds[0].status == types_pb2.REFUND_STATUS_SUCCESS:
+            break
+        await asyncio.sleep(0.05)
+
+    summary = await run_once(
+        reconcile_settings.model_copy(update={"reconcile_refund_check_seconds": 0})
+    )
+
+    assert (
+        summary.open_refunds_checked,
+        summary.open_refunds_settled,
+        summary.open_refunds_released,
+    ) == (2, 1, 1)
+    await eventually(
+        lambda: (load_order(database_url, order_id) or _never()).status is Status.PARTIALLY_REFUNDED
+    )
+    order = load_order(database_url, order_id)
+    assert order is not None
+    assert order.refunded_fee == 250
+    with psycopg.connect(database_url) as conn:
+        left = conn.execute(
+            "SELECT out_refund_no, status FROM refunds WHERE order_id = %s", (order_id,)
+        ).fetchall()
+    assert left == [(f"{order_id}-1", "SUCCESS")]
