@@ -34,13 +34,19 @@ def _connect(gateway: GatewayProcess) -> socket.socket:
 
 
 def _closed_or_answered(sock: socket.socket) -> bytes | None:
-    """What the server sent (b"" once it closed), or None while it waits for more."""
-    try:
-        return sock.recv(4096)
-    except TimeoutError:
-        return None
-    except ConnectionResetError:
-        return b""
+    """What the server sent until it closed or paused (b"" when it closed without a word), or
+    None while it waits for more. An answer can arrive in more than one segment."""
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except TimeoutError:
+            return received or None
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
 
 
 def _still_serves(gateway: GatewayProcess, order_id: str) -> None:
