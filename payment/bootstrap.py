@@ -77,6 +77,7 @@ def server_for(wechat: WeChatPay, settings: PaymentSettings) -> GrpcServer:
         f"{settings.payment_grpc_host}:{settings.payment_grpc_port}",
         tls=server_tls(settings, SERVICE_NAME, MONEY_MOVING),
         reflection=settings.grpc_reflection,
+        health_address=settings.health_address(settings.payment_grpc_host),
     )
 
 

@@ -156,8 +156,11 @@ class GrpcServer:
         extra_interceptors: Iterable[ServerInterceptor] = (),
         tls: ServerTls | None = None,
         reflection: bool = True,
+        health_address: str | None = None,
     ) -> None:
-        """``tls``: serve mutual TLS and admit calls by its guard (None: plaintext)."""
+        """``tls``: serve mutual TLS and admit calls by its guard (None: plaintext).
+        ``health_address``: also serve the health service alone, in plaintext, there (the
+        kubelet's gRPC probes speak no TLS)."""
         self.service_names = list(service_names)
         guard = tls.guard if tls is not None else None
         self.transport = (
@@ -178,6 +181,12 @@ class GrpcServer:
         register(self.server)
         self.health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.health_server: grpc.aio.Server | None = None
+        if health_address is not None:
+            self.health_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+            if self.health_server.add_insecure_port(health_address) == 0:
+                raise OSError(f"cannot listen on {health_address}")
         if reflection:
             _reflection.enable_server_reflection(
                 [
@@ -196,6 +205,8 @@ class GrpcServer:
 
     async def start(self) -> None:
         await self.server.start()
+        if self.health_server is not None:
+            await self.health_server.start()
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -204,6 +215,8 @@ class GrpcServer:
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
 
     async def serve_until_signalled(self, grace: float) -> None:
         """Runs until SIGTERM or SIGINT, then stops gracefully."""

@@ -105,5 +105,6 @@ def build(settings: ApiSettings, clock: Callable[[], datetime] = utc_now) -> Api
         f"{settings.order_grpc_host}:{settings.order_grpc_port}",
         tls=server_tls(settings, SERVICE_NAME, MONEY_MOVING),
         reflection=settings.grpc_reflection,
+        health_address=settings.health_address(settings.order_grpc_host),
     )
     return ApiApp(server, service, pool, redis, producer, payment_channel)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import ModelWrapValidatorHandler, ValidationError, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 from pydantic_settings import BaseSettings
 
@@ -69,6 +69,9 @@ class GrpcServerTlsSettings(GrpcTlsSettings):
     grpc_methods: ClassVar[frozenset[str]] = frozenset()
     grpc_authz: str | None = None
     grpc_reflection: bool = True
+    grpc_health_port: int = Field(default=0, ge=0, le=65535)
+    """A plaintext port that serves only grpc.health.v1, for the kubelet's gRPC probes (which
+    speak no TLS); 0: none."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -86,6 +89,9 @@ class GrpcServerTlsSettings(GrpcTlsSettings):
             if problem:
                 raise _errors(cls, {"grpc_authz": problem})
         return settings
+
+    def health_address(self, host: str) -> str | None:
+        return f"{host}:{self.grpc_health_port}" if self.grpc_health_port else None
 
     def authz_table(self) -> dict[str, frozenset[str]] | None:
         """Who may call each method (None: plaintext, no table)."""
