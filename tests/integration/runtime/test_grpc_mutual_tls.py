@@ -297,6 +297,10 @@ async def test_cancel_goes_to_the_payment_service_with_order_apis_own_certificat
                 denied = await fails(
                     stranger.CancelOrder(order_pb2.CancelOrderRequest(id=created.order.id))
                 )
+                refund = order_pb2.RefundOrderRequest(
+                    id=created.order.id, out_refund_no="R1", refund_fee=1
+                )
+                refund_denied = await fails(stranger.RefundOrder(refund))
     assert answer.outcome == order_pb2.CANCEL_OUTCOME_CLOSED
     assert fake.servicer.closed == [created.order.id]  # admitted: order-api's own certificate
     admitted = [
@@ -307,3 +311,4 @@ async def test_cancel_goes_to_the_payment_service_with_order_apis_own_certificat
         (ORDER_API, "/paystream.payment.v1.PaymentService/CloseOrder"),
     ]
     assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert refund_denied.code() == grpc.StatusCode.PERMISSION_DENIED
