@@ -18,6 +18,7 @@ FULL: dict[str, list[str]] = {
     "order_worker": [],
     "end_to_end": [],
     "create_native": [],
+    "grpc_mtls": [],
     "reconciler": [],
 }
 QUICK = {
@@ -25,6 +26,7 @@ QUICK = {
     "order_worker": ["--orders", "5000", "--runs", "1"],
     "end_to_end": ["--seconds", "3", "--runs", "1"],
     "create_native": ["--seconds", "3", "--runs", "1"],
+    "grpc_mtls": ["--seconds", "3", "--runs", "1"],
     "reconciler": ["--pending", "10000", "100000", "--runs", "1"],
 }
 

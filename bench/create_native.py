@@ -20,9 +20,13 @@ from bench.system import private_system
 CONCURRENCY = (8, 32)
 
 
-def load(target: str, method: str, seconds: float, concurrency: int) -> dict[str, float]:
+def load(
+    target: str, method: str, seconds: float, concurrency: int, certs: str | None = None
+) -> dict[str, float]:
+    """One bench.grpc_load run (``certs``: a directory of tls.crt, tls.key, ca.crt: mTLS)."""
+    args = [target, method, str(seconds), str(concurrency), *([certs] if certs else [])]
     output = subprocess.run(
-        [sys.executable, "-m", "bench.grpc_load", target, method, str(seconds), str(concurrency)],
+        [sys.executable, "-m", "bench.grpc_load", *args],
         cwd=procs.ROOT,
         capture_output=True,
         text=True,

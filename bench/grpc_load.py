@@ -1,8 +1,9 @@
 """A bounded grpc.aio load generator, run as its own process so its CPU is its own.
 
-`python -m bench.grpc_load TARGET METHOD SECONDS CONCURRENCY` prints one JSON line:
+`python -m bench.grpc_load TARGET METHOD SECONDS CONCURRENCY [CERT_DIR]` prints one JSON line:
 calls, errors, calls per second, p50/p99 latency, and the generator's CPU seconds.
-METHOD is `health` (the no-op baseline on the same server) or `create_native`.
+METHOD is `health` (the no-op baseline on the same server) or `create_native`. With CERT_DIR
+(tls.crt, tls.key, ca.crt) the calls go over mutual TLS, on the channel the services use.
 """
 
 from __future__ import annotations
@@ -13,20 +14,24 @@ import resource
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
+from runtime.grpc_tls import TlsFiles, channel
 
 CHANNELS = 4
 
 
-async def run(target: str, method: str, seconds: float, concurrency: int) -> dict[str, float]:
+async def run(
+    target: str, method: str, seconds: float, concurrency: int, tls: TlsFiles | None = None
+) -> dict[str, float]:
     if not target.startswith("127.0.0.1:"):
         raise SystemExit("load targets loopback only")
     channels = [
-        grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+        channel(target, tls, options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(CHANNELS)
     ]
     latencies: list[float] = []
@@ -37,9 +42,9 @@ async def run(target: str, method: str, seconds: float, concurrency: int) -> dic
 
     async def worker(n: int) -> None:
         nonlocal errors, counter
-        channel = channels[n % CHANNELS]
-        health = health_pb2_grpc.HealthStub(channel)
-        payments = payment_pb2_grpc.PaymentServiceStub(channel)
+        mine = channels[n % CHANNELS]
+        health = health_pb2_grpc.HealthStub(mine)
+        payments = payment_pb2_grpc.PaymentServiceStub(mine)
         while time.monotonic() < stop_at:
             counter += 1
             started = time.perf_counter()
@@ -63,8 +68,8 @@ async def run(target: str, method: str, seconds: float, concurrency: int) -> dic
     began = time.monotonic()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     elapsed = time.monotonic() - began
-    for channel in channels:
-        await channel.close(None)
+    for opened in channels:
+        await opened.close(None)
     latencies.sort()
     usage = resource.getrusage(resource.RUSAGE_SELF)
 
@@ -90,4 +95,6 @@ if __name__ == "__main__":
         float(sys.argv[3]),
         int(sys.argv[4]),
     )
-    print(json.dumps(asyncio.run(run(target, method, seconds, concurrency))))
+    certs = Path(sys.argv[5]) if len(sys.argv) > 5 else None
+    files = TlsFiles(certs / "tls.crt", certs / "tls.key", certs / "ca.crt") if certs else None
+    print(json.dumps(asyncio.run(run(target, method, seconds, concurrency, files))))

@@ -18,8 +18,9 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from devstack import procs
+from devstack import grpc_certs, procs
 from devstack.layout import HOST, PORTS, ROOT, STACK, Ports
+from runtime.grpc_tls import TlsFiles
 from sandbox import credentials
 from sandbox.v3_keys import ensure_v3_files, merchant_environment
 
@@ -31,15 +32,23 @@ def _http_ok(url: str) -> Callable[[], bool]:
     return check
 
 
-def _grpc_serving(port: int, service: str) -> Callable[[], bool]:
+def _grpc_serving(port: int, service: str, tls: TlsFiles | None) -> Callable[[], bool]:
     def check() -> bool:
-        with grpc.insecure_channel(f"{HOST}:{port}") as channel:
+        with _sync_channel(f"{HOST}:{port}", tls) as channel:
             answer = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=1.0
             )
         return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
 
     return check
+
+
+def _sync_channel(target: str, tls: TlsFiles | None) -> grpc.Channel:
+    if tls is None:
+        return grpc.insecure_channel(target)
+    material = tls.load()
+    credentials = grpc.ssl_channel_credentials(material.ca, material.key, material.cert)
+    return grpc.secure_channel(target, credentials)
 
 
 @dataclass(frozen=True)
@@ -69,9 +78,12 @@ class System:
     extra_env: dict[str, str] = field(default_factory=dict)
     with_shop: bool = False
     """Run the demo shop too (`python -m sandbox.shop`, a client of the gRPC services)."""
+    tls: bool = False
+    """Mutual TLS between every gRPC caller and server, with certificates made under
+    home/grpc-tls (devstack.grpc_certs); plaintext otherwise."""
 
     @classmethod
-    def local(cls, api_version: str = "v2") -> System:
+    def local(cls, api_version: str = "v2", tls: bool = False) -> System:
         from devstack.stack import stack_env
 
         stack = stack_env()
@@ -83,6 +95,7 @@ class System:
             stack["KAFKA_BOOTSTRAP_SERVERS"],
             api_version=api_version,
             with_shop=True,
+            tls=tls,
         )
 
     @property
@@ -124,6 +137,25 @@ class System:
             "WECHATPAY_REFUND_NOTIFY_URL": notify_url,
         }
 
+    def certificates(self) -> dict[str, TlsFiles]:
+        """Each workload's certificate (devstack.grpc_certs.WORKLOADS); none in plaintext."""
+        return grpc_certs.ensure_local(self.home) if self.tls else {}
+
+    def client_tls(self, workload: str = "demo") -> TlsFiles | None:
+        """The certificate a caller of this system presents (None: plaintext)."""
+        return self.certificates().get(workload)
+
+    def _tls_env(self, workload: str) -> dict[str, str]:
+        files = self.certificates().get(workload)
+        if files is None:
+            return {}
+        return grpc_certs.environment(files, grpc_certs.local_tables().get(workload))
+
+    @property
+    def mode(self) -> str:
+        """What a running process was started as: the API version, and mutual TLS."""
+        return f"{self.api_version} with mTLS" if self.tls else self.api_version
+
     def apps(self) -> list[App]:
         """In start order: the sandbox first (it writes the certificates the others read)."""
         p = self.ports
@@ -145,18 +177,23 @@ class System:
             app(
                 "payment",
                 "payment",
-                _grpc_serving(p.payment, "paystream.payment.v1.PaymentService"),
+                _grpc_serving(p.payment, "paystream.payment.v1.PaymentService", self.client_tls()),
                 {
                     "PAYMENT_GRPC_PORT": str(p.payment),
                     "PAYMENT_METRICS_PORT": str(p.payment_metrics),
+                    **self._tls_env("payment"),
                 },
                 f"grpc://{HOST}:{p.payment}",
             ),
             app(
                 "order-api",
                 "order.api",
-                _grpc_serving(p.order, "paystream.order.v1.OrderService"),
-                {"ORDER_GRPC_PORT": str(p.order), "ORDER_METRICS_PORT": str(p.order_metrics)},
+                _grpc_serving(p.order, "paystream.order.v1.OrderService", self.client_tls()),
+                {
+                    "ORDER_GRPC_PORT": str(p.order),
+                    "ORDER_METRICS_PORT": str(p.order_metrics),
+                    **self._tls_env("order-api"),
+                },
                 f"grpc://{HOST}:{p.order}",
             ),
             app(
@@ -182,6 +219,7 @@ class System:
                     {
                         "SHOP_PORT": str(p.shop),
                         "SHOP_PHONE_URL": f"http://{HOST}:{p.sandbox}/sandbox/phone",
+                        **self._tls_env("checkout"),
                     },
                     f"http://{HOST}:{p.shop}",
                 )
@@ -199,14 +237,14 @@ class System:
         protocol_file = app.pid_file.with_suffix(".api")
         if app.pid() is not None:
             running = protocol_file.read_text() if protocol_file.exists() else self.api_version
-            if running != self.api_version:
+            if running != self.mode:
                 raise SystemExit(
                     f"{app.name} runs with WeChat Pay API {running}, not "
-                    f"{self.api_version}: stop it first (./dev down)"
+                    f"{self.mode}: stop it first (./dev down)"
                 )
             return False
         protocol_file.parent.mkdir(parents=True, exist_ok=True)
-        protocol_file.write_text(self.api_version)
+        protocol_file.write_text(self.mode)
         procs.spawn(
             app.pid_file,
             [sys.executable, "-m", app.module],

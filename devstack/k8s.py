@@ -57,6 +57,8 @@ KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
 # them. A custom kind missing here and from SKIPPED_KINDS fails validation.
 CUSTOM_KINDS: Mapping[tuple[str, str], str] = {
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"): "kafkatopic-kafka-v1beta2.json",
+    ("cert-manager.io/v1", "Certificate"): "certificate-cert-manager-v1.json",
+    ("cert-manager.io/v1", "Issuer"): "issuer-cert-manager-v1.json",
 }
 SKIPPED_KINDS: Mapping[tuple[str, str], str] = {}
 

@@ -24,8 +24,11 @@ from payment.wechatpay import (
 from payment.wechatpay_v3 import WeChatPayV3Client, WeChatPayV3Config
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
 from runtime.grpc_server import GrpcServer
+from runtime.grpc_tls import server_tls
 
 SERVICE_NAME = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
+MONEY_MOVING = ("Refund", "CloseOrder")
+"""Logged with their caller on each admitted call (mutual TLS)."""
 
 
 def wechat_config(settings: PaymentSettings) -> WeChatPayConfig:
@@ -72,6 +75,9 @@ def server_for(wechat: WeChatPay, settings: PaymentSettings) -> GrpcServer:
         lambda server: payment_pb2_grpc.add_PaymentServiceServicer_to_server(servicer, server),
         [SERVICE_NAME],
         f"{settings.payment_grpc_host}:{settings.payment_grpc_port}",
+        tls=server_tls(settings, SERVICE_NAME, MONEY_MOVING),
+        reflection=settings.grpc_reflection,
+        health_address=settings.health_address(settings.payment_grpc_host),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ModelWrapValidatorHandler, SecretStr, model_validator
@@ -12,6 +12,8 @@ from pydantic_settings import SettingsConfigDict
 
 from payment.wechatpay.signing import SignType
 from payment.wechatpay_v3.settings import V3Settings, missing
+from paystream.payment.v1 import payment_pb2
+from runtime.grpc_tls import GrpcServerTlsSettings, method_names
 
 SANDBOX_BASE_URL = "http://127.0.0.1:8090"
 
@@ -41,11 +43,16 @@ class WeChatPayKeys(V3Settings):
         return [*([v2_key.get_secret_value()] if v2_key else []), *self.v3_secrets()]
 
 
-class PaymentSettings(WeChatPayKeys):
+class PaymentSettings(WeChatPayKeys, GrpcServerTlsSettings):
     """v2 needs ``WECHATPAY_API_KEY``; v3 the ``WECHATPAY_V3_*`` variables of
-    :class:`payment.wechatpay_v3.settings.V3Settings` (a missing one is named at start)."""
+    :class:`payment.wechatpay_v3.settings.V3Settings` (a missing one is named at start).
+    Mutual TLS and the authorization table: :mod:`runtime.grpc_tls` (``GRPC_TLS_*``,
+    ``GRPC_AUTHZ``)."""
 
     model_config = SettingsConfigDict(extra="ignore")
+    grpc_methods: ClassVar[frozenset[str]] = method_names(
+        payment_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+    )
 
     paystream_env: Environment = Environment.DEVELOPMENT
     wechatpay_api_version: ApiVersion = ApiVersion.V2

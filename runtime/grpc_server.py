@@ -2,7 +2,8 @@
 
 Standard health service and server reflection, a metrics interceptor (calls, latency and status
 code per method), a message size cap, and a graceful stop on SIGTERM: health turns NOT_SERVING,
-no new calls are accepted, in-flight calls get a grace period to finish.
+no new calls are accepted, in-flight calls get a grace period to finish. Plaintext, or mutual
+TLS with each call admitted by its caller's identity (runtime.grpc_tls).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import grpc
 from google.protobuf.message import DecodeError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # the asyncio servicer (stubs lack it)
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection as _reflection
 from prometheus_client import Counter, Histogram
 
+from runtime.grpc_tls import CallGuard, ServerTls
 from runtime.logs import get_logger
 
 log = get_logger(__name__)
@@ -57,11 +59,14 @@ class CallInterceptor(ServerInterceptor):
     request that does not decode as the method's message is INVALID_ARGUMENT (left to grpc, the
     DecodeError would be logged as a servicer crash and answered UNKNOWN).
 
+    With a guard (mutual TLS), each call is admitted by who asks before anything else.
+
     The wrapped handler is built once per method and reused: building it per call was a
     measurable share of a call's cost."""
 
-    def __init__(self) -> None:
+    def __init__(self, guard: CallGuard | None = None) -> None:
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+        self._guard = guard
 
     async def intercept_service(
         self,
@@ -77,12 +82,14 @@ class CallInterceptor(ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
             return handler
-        wrapped = _wrap(method, handler)
+        wrapped = _wrap(method, handler, self._guard)
         self._wrapped[method] = wrapped
         return wrapped
 
 
-def _wrap(method: str, handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
+def _wrap(
+    method: str, handler: grpc.RpcMethodHandler[Any, Any], guard: CallGuard | None
+) -> grpc.RpcMethodHandler[Any, Any]:
     decode = handler.request_deserializer
     inner = handler.unary_unary
     assert decode is not None
@@ -101,6 +108,8 @@ def _wrap(method: str, handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMeth
         started = time.perf_counter()
         code: object = grpc.StatusCode.UNKNOWN
         try:
+            if guard is not None:
+                await guard.admit(method, context)
             if isinstance(request, _Undecodable):
                 await context.abort(
                     grpc.StatusCode.INVALID_ARGUMENT,
@@ -145,10 +154,20 @@ class GrpcServer:
         service_names: Iterable[str],
         address: str,
         extra_interceptors: Iterable[ServerInterceptor] = (),
+        tls: ServerTls | None = None,
+        reflection: bool = True,
+        health_address: str | None = None,
     ) -> None:
+        """``tls``: serve mutual TLS and admit calls by its guard (None: plaintext).
+        ``health_address``: also serve the health service alone, in plaintext, there (the
+        kubelet's gRPC probes speak no TLS)."""
         self.service_names = list(service_names)
+        guard = tls.guard if tls is not None else None
+        self.transport = (
+            "plaintext" if tls is None else f"mtls as {tls.credentials.material.identity}"
+        )
         self.server = grpc.aio.server(
-            interceptors=[CallInterceptor(), *extra_interceptors],
+            interceptors=[CallInterceptor(guard), *extra_interceptors],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -162,20 +181,32 @@ class GrpcServer:
         register(self.server)
         self.health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [
-                *self.service_names,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ],
-            self.server,
-        )
-        self.port = self.server.add_insecure_port(address)
+        self.health_server: grpc.aio.Server | None = None
+        if health_address is not None:
+            self.health_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+            if self.health_server.add_insecure_port(health_address) == 0:
+                raise OSError(f"cannot listen on {health_address}")
+        if reflection:
+            _reflection.enable_server_reflection(
+                [
+                    *self.service_names,
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    _reflection.SERVICE_NAME,
+                ],
+                self.server,
+            )
+        if tls is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, tls.credentials.credentials())
         if self.port == 0:
             raise OSError(f"cannot listen on {address}")
 
     async def start(self) -> None:
         await self.server.start()
+        if self.health_server is not None:
+            await self.health_server.start()
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -184,6 +215,8 @@ class GrpcServer:
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
 
     async def serve_until_signalled(self, grace: float) -> None:
         """Runs until SIGTERM or SIGINT, then stops gracefully."""
@@ -192,7 +225,12 @@ class GrpcServer:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
         await self.start()
-        log.info("grpc server started", port=self.port, services=self.service_names)
+        log.info(
+            "grpc server started",
+            port=self.port,
+            services=self.service_names,
+            transport=self.transport,
+        )
         await stopping.wait()
         log.info("grpc server stopping", grace_seconds=grace)
         await self.stop(grace)

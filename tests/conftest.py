@@ -43,6 +43,9 @@ APP_SETTING_PREFIXES = (
     "PUSHGATEWAY_",
     "PAYSTREAM_ENV",
     "LOG_LEVEL",
+    "GRPC_TLS_",
+    "GRPC_AUTHZ",
+    "GRPC_REFLECTION",
 )
 for _name in [n for n in os.environ if n.startswith(APP_SETTING_PREFIXES)]:
     del os.environ[_name]
@@ -52,6 +55,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.sandbox",  # before the plugins that import it
     "tests.fixtures.order",
     "tests.fixtures.payment",
+    "tests.fixtures.grpc_tls",
 ]
 
 

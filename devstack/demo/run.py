@@ -56,13 +56,18 @@ def main(argv: Sequence[str] = ()) -> int:
         action="store_true",
         help="talk WeChat Pay API v3 (JSON, RSA, AES-GCM) to the sandbox",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="mutual TLS on every gRPC call, with certificates made under .stack/grpc-tls",
+    )
     args = parser.parse_args(list(argv))
     progress = Progress()
     api = "v3" if args.v3 else "v2"
     progress.heading(
         f"paystream demo: WeChat Pay Native (QR code) payments, end to end (API {api})"
     )
-    system = System.local(api_version=api)
+    system = System.local(api_version=api, tls=args.tls)
     servers_started: list[str] = []
     apps_started: list[App] = []
     code, keep = 1, args.keep

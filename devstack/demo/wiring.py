@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import grpc
 import httpx
 import structlog
 
@@ -25,6 +24,7 @@ from order.reconcile.settings import ReconcileSettings
 from order.store import PendingIndex, redis_client
 from paystream.order.v1 import order_pb2_grpc
 from paystream.payment.v1 import payment_pb2_grpc
+from runtime.grpc_tls import TlsFiles, channel
 from runtime.kafka import TOPIC_OBSERVATIONS, TOPIC_ORDER_EVENTS
 
 CALL_TIMEOUT = 5.0
@@ -40,6 +40,7 @@ class Wiring:
     order_events: TopicTail
     observations: TopicTail
     index: PendingIndex
+    reconciler_tls: TlsFiles | None = None
 
     async def bring_check_forward(self, order_id: str) -> None:
         """Makes the order due now in the pending index, as if the reconciler's next check had
@@ -58,6 +59,10 @@ class Wiring:
             "payment_grpc_target": self.env["PAYMENT_GRPC_TARGET"],
             "reconcile_time_budget_seconds": 10.0,
         }
+        if self.reconciler_tls is not None:  # the reconciler's own certificate
+            files = self.reconciler_tls
+            values |= {"grpc_tls_cert": files.cert, "grpc_tls_key": files.key}
+            values["grpc_tls_ca"] = files.ca
         if close_grace_seconds is not None:
             values["reconcile_close_grace_seconds"] = close_grace_seconds
         return await run_once(ReconcileSettings(**values))
@@ -93,9 +98,10 @@ def _configure(stream: TextIO) -> None:
 async def wired(system: System) -> AsyncIterator[Wiring]:
     env = system.env()
     async with AsyncExitStack() as stack:
-        order_channel = grpc.aio.insecure_channel(env["ORDER_GRPC_TARGET"])
+        tls = system.client_tls()
+        order_channel = channel(env["ORDER_GRPC_TARGET"], tls)
         stack.push_async_callback(order_channel.close, None)
-        payment_channel = grpc.aio.insecure_channel(env["PAYMENT_GRPC_TARGET"])
+        payment_channel = channel(env["PAYMENT_GRPC_TARGET"], tls)
         stack.push_async_callback(payment_channel.close, None)
         control = await stack.enter_async_context(
             httpx.AsyncClient(
@@ -121,4 +127,5 @@ async def wired(system: System) -> AsyncIterator[Wiring]:
             order_events=order_events,
             observations=observations,
             index=PendingIndex(redis),
+            reconciler_tls=system.client_tls("order-reconcile"),
         )

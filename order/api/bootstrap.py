@@ -22,12 +22,16 @@ from order.store import OrderStore, PendingIndex, RefundStore, Snapshots, redis_
 from paystream.order.v1 import order_pb2, order_pb2_grpc
 from paystream.payment.v1 import payment_pb2_grpc
 from runtime.grpc_server import GrpcServer
+from runtime.grpc_tls import channel, server_tls
 from runtime.kafka import AckingProducer, producer_config
 from runtime.logs import get_logger
 
 log = get_logger(__name__)
 
 SERVICE_NAME = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
+MONEY_MOVING = ("CancelOrder", "RefundOrder")
+"""Logged with their caller on each admitted call (mutual TLS); a name the service does not
+have is ignored."""
 
 
 @dataclass
@@ -79,7 +83,7 @@ def build(settings: ApiSettings, clock: Callable[[], datetime] = utc_now) -> Api
     )
     redis = redis_client(str(settings.redis_url), settings.redis_timeout_seconds)
     producer = AckingProducer(producer_config(settings.kafka_bootstrap_servers))
-    payment_channel = grpc.aio.insecure_channel(settings.payment_grpc_target)
+    payment_channel = channel(settings.payment_grpc_target, settings.grpc_tls())
     service = OrderService(
         OrderStore(pool),
         RefundStore(pool),
@@ -99,5 +103,8 @@ def build(settings: ApiSettings, clock: Callable[[], datetime] = utc_now) -> Api
         lambda s: order_pb2_grpc.add_OrderServiceServicer_to_server(servicer, s),
         [SERVICE_NAME],
         f"{settings.order_grpc_host}:{settings.order_grpc_port}",
+        tls=server_tls(settings, SERVICE_NAME, MONEY_MOVING),
+        reflection=settings.grpc_reflection,
+        health_address=settings.health_address(settings.order_grpc_host),
     )
     return ApiApp(server, service, pool, redis, producer, payment_channel)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PostgresDsn, RedisDsn
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import ClassVar
 
+from pydantic import Field, PostgresDsn, RedisDsn
+from pydantic_settings import SettingsConfigDict
+
+from paystream.order.v1 import order_pb2
+from runtime.grpc_tls import GrpcServerTlsSettings, method_names
 from runtime.kafka import TOPIC_OBSERVATIONS
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(GrpcServerTlsSettings):
+    """Mutual TLS (served, and towards the payment service) and the authorization table:
+    :mod:`runtime.grpc_tls` (``GRPC_TLS_*``, ``GRPC_AUTHZ``)."""
+
     model_config = SettingsConfigDict(extra="ignore")
+    grpc_methods: ClassVar[frozenset[str]] = method_names(
+        order_pb2.DESCRIPTOR.services_by_name["OrderService"]
+    )
 
     database_url: PostgresDsn
     redis_url: RedisDsn

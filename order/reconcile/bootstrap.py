@@ -24,6 +24,7 @@ from order.reconcile.settings import ReconcileSettings
 from order.store import PendingIndex, PendingOrder, RefundStore, pending_among, redis_client
 from paystream.events.v1 import events_pb2
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
+from runtime import grpc_tls
 from runtime.kafka import AckingProducer, producer_config
 from runtime.logs import get_logger
 from runtime.observations import publish
@@ -58,7 +59,7 @@ async def resources(settings: ReconcileSettings) -> AsyncIterator[Resources]:
         open=False,
     )
     producer = AckingProducer(producer_config(settings.kafka_bootstrap_servers))
-    channel = grpc.aio.insecure_channel(settings.payment_grpc_target)
+    channel = grpc_tls.channel(settings.payment_grpc_target, settings.grpc_tls())
     await pool.open(wait=False)
     try:
         yield Resources(redis, pool, producer, channel)

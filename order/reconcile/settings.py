@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pydantic import Field, PostgresDsn, RedisDsn
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from runtime.grpc_tls import GrpcTlsSettings
 from runtime.kafka import TOPIC_OBSERVATIONS
 
 
-class ReconcileSettings(BaseSettings):
+class ReconcileSettings(GrpcTlsSettings):
+    """Mutual TLS towards the payment service: :mod:`runtime.grpc_tls` (``GRPC_TLS_*``)."""
+
     model_config = SettingsConfigDict(extra="ignore")
 
     database_url: PostgresDsn

@@ -45,6 +45,7 @@ def bootstrap(settings: ShopSettings, checkout: Checkout | None = None) -> Starl
         settings.order_grpc_target,
         settings.payment_grpc_target,
         settings.shop_call_timeout_seconds,
+        settings.grpc_tls(),
     )
     phone_url = str(settings.shop_phone_url)
 

@@ -15,6 +15,7 @@ import grpc
 
 from paystream.order.v1 import order_pb2, order_pb2_grpc
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
+from runtime.grpc_tls import TlsFiles, channel
 
 SVG = "image/svg+xml"
 
@@ -90,21 +91,28 @@ def _failure(error: grpc.aio.AioRpcError) -> CheckoutError:
 class Checkout:
     """Opens its channels in :meth:`open` (inside the running event loop), never at creation."""
 
-    def __init__(self, order_target: str, payment_target: str, timeout: float) -> None:
+    def __init__(
+        self,
+        order_target: str,
+        payment_target: str,
+        timeout: float,
+        tls: TlsFiles | None = None,
+    ) -> None:
         self._targets = (order_target, payment_target)
         self._timeout = timeout
+        self._tls = tls
         self._channels: list[grpc.aio.Channel] = []
         self._orders: order_pb2_grpc.OrderServiceAsyncStub | None = None
         self._payments: payment_pb2_grpc.PaymentServiceAsyncStub | None = None
 
     async def open(self) -> None:
-        self._channels = [grpc.aio.insecure_channel(target) for target in self._targets]
+        self._channels = [channel(target, self._tls) for target in self._targets]
         self._orders = order_pb2_grpc.OrderServiceStub(self._channels[0])
         self._payments = payment_pb2_grpc.PaymentServiceStub(self._channels[1])
 
     async def close(self) -> None:
-        for channel in self._channels:
-            await channel.close(None)
+        for opened in self._channels:
+            await opened.close(None)
 
     @property
     def _order_stub(self) -> order_pb2_grpc.OrderServiceAsyncStub:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pydantic import AnyHttpUrl, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from runtime.grpc_tls import GrpcTlsSettings
 
 
-class ShopSettings(BaseSettings):
+class ShopSettings(GrpcTlsSettings):
+    """With ``GRPC_TLS_*`` (runtime.grpc_tls) the shop calls both services over mutual TLS."""
+
     model_config = SettingsConfigDict(extra="ignore")
 
     order_grpc_target: str = Field(default="127.0.0.1:50052", min_length=1)

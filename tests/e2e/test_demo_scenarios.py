@@ -1,5 +1,6 @@
 """The four scenarios `./dev demo` shows — happy path, lost notify, timeout, duplicate storm —
-pass against a whole paystream on free ports, over WeChat Pay API v2 and over v3."""
+pass against a whole paystream on free ports, over WeChat Pay API v2 and over v3, and over v2
+with mutual TLS on every gRPC call (each process its own certificate, the local tables)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.fixtures.order import OrderTopics
 pytestmark = pytest.mark.timeout(180)
 
 
-@pytest.fixture(params=["v2", "v3"])
+@pytest.fixture(params=["v2", "v3", "v2 with mTLS"])
 def system(
     request: pytest.FixtureRequest,
     database_url: str,
@@ -34,7 +35,8 @@ def system(
         database_url,
         redis_url,
         kafka_bootstrap,
-        api_version=request.param,
+        api_version=request.param.split()[0],
+        tls=request.param.endswith("mTLS"),
         extra_env={
             "KAFKA_TOPIC_OBSERVATIONS": order_topics.observations,
             "KAFKA_TOPIC_ORDER_EVENTS": order_topics.events,

@@ -1,14 +1,17 @@
 """PaymentService and OrderService, as their composition roots build them, under hostile
 callers: invalid arguments, random field values (hypothesis), requests that are not protobuf,
 messages over the 4 MiB cap, deadlines of 1 ms. Every call gets a deliberate status — never
-UNKNOWN (an unhandled exception) — and the server keeps serving."""
+UNKNOWN (an unhandled exception) — and the server keeps serving. Each test runs twice: over
+plaintext and over mutual TLS (an allowed caller; order-api calls the payment service over
+mutual TLS too)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -18,12 +21,26 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from order.api.settings import ApiSettings
+from payment.settings import PaymentSettings
 from paystream.order.v1 import order_pb2
 from paystream.payment.v1 import payment_pb2
-from tests.fixtures.order import RunningApi, scalar
-from tests.fixtures.payment import RunningPayments
+from runtime.grpc_tls import serving
+from tests.fixtures.grpc_tls import CHECKOUT, ORDER_API, Pki, server_overrides
+from tests.fixtures.order import (
+    OrderTopics,
+    RunningApi,
+    make_api_settings,
+    running_api,
+    running_fake_payments,
+    scalar,
+)
+from tests.fixtures.payment import RunningPayments, payment_settings, running_payments
+from tests.fixtures.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.timeout(180)
+
+PAYMENT_SERVICE = "paystream.payment.v1.PaymentService"
 
 NEVER = {grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL}
 FIVE_MIB = "x" * (5 * 1024 * 1024)
@@ -48,6 +65,56 @@ texts = st.one_of(
 fees = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([0, 1, -1, 2**63 - 1]))
 
 
+def _everyone_may_call(methods: frozenset[str], caller: str) -> str:
+    return json.dumps({name: [caller] for name in methods})
+
+
+@pytest.fixture(params=["plaintext", "mtls"])
+def mtls(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param == "mtls")
+
+
+@pytest.fixture
+async def payment_service(
+    sandbox: SandboxHandle, mtls: bool, grpc_pki: Pki
+) -> AsyncIterator[RunningPayments]:
+    """The PaymentService over plaintext, or over mutual TLS with the caller allowed."""
+    if not mtls:
+        async with running_payments(payment_settings(sandbox)) as running:
+            yield running
+        return
+    table = _everyone_may_call(PaymentSettings.grpc_methods, CHECKOUT)
+    settings = payment_settings(sandbox, **server_overrides(grpc_pki.files("payment"), table))
+    async with running_payments(settings, grpc_pki.files("checkout")) as running:
+        yield running
+
+
+@pytest.fixture
+async def order_api(
+    database_url: str,
+    redis_url: str,
+    kafka_bootstrap: str,
+    order_topics: OrderTopics,
+    mtls: bool,
+    grpc_pki: Pki,
+) -> AsyncIterator[RunningApi]:
+    """OrderService (over a fake PaymentService), plaintext or mutual TLS throughout."""
+    payments_tls = None
+    if mtls:
+        table = {name: frozenset([ORDER_API]) for name in PaymentSettings.grpc_methods}
+        payments_tls = serving(grpc_pki.files("payment"), table, PAYMENT_SERVICE)
+    async with running_fake_payments(payments_tls) as fake:
+        tls: dict[str, Any] = {}
+        if mtls:
+            table_json = _everyone_may_call(ApiSettings.grpc_methods, CHECKOUT)
+            tls = server_overrides(grpc_pki.files("order-api"), table_json)
+        settings = make_api_settings(
+            database_url, redis_url, kafka_bootstrap, order_topics, fake.target, **tls
+        )
+        async with running_api(settings, grpc_pki.files("checkout") if mtls else None) as api:
+            yield api
+
+
 def _new_id() -> str:
     return f"H{uuid.uuid4().hex[:20]}"
 
@@ -60,8 +127,8 @@ async def _code(call: Awaitable[Any]) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
-async def _serving(target: str, service: str) -> None:
-    async with grpc.aio.insecure_channel(target) as channel:
+async def _serving(running: RunningPayments | RunningApi, service: str) -> None:
+    async with running.open_channel() as channel:
         health = health_pb2_grpc.HealthStub(channel)
         answer = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
     assert answer.status == health_pb2.HealthCheckResponse.SERVING
@@ -147,15 +214,15 @@ async def test_payment_service_survives_oversized_bytes_and_1ms_deadlines(
         grpc.StatusCode.DEADLINE_EXCEEDED,
         grpc.StatusCode.NOT_FOUND,
     }
-    await _not_protobuf(payment_service.target, "/paystream.payment.v1.PaymentService/CreateNative")
-    await _serving(payment_service.target, "paystream.payment.v1.PaymentService")
+    await _not_protobuf(payment_service, "/paystream.payment.v1.PaymentService/CreateNative")
+    await _serving(payment_service, PAYMENT_SERVICE)
     order_id = _new_id()
     placed = await stub.CreateNative(_native(out_trade_no=order_id), timeout=10)
     assert placed.code_url
 
 
-async def _not_protobuf(target: str, method: str) -> None:
-    async with grpc.aio.insecure_channel(target) as channel:
+async def _not_protobuf(running: RunningPayments | RunningApi, method: str) -> None:
+    async with running.open_channel() as channel:
         raw = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
         for body in (b"\xff" * 64, os.urandom(512), b"\x0a\xff\xff\xff\xff\x0f"):
             code = await _code(raw(body, timeout=5))
@@ -248,10 +315,8 @@ async def test_order_service_survives_oversized_bytes_and_1ms_deadlines(
         )
     )
     assert set(hurried) <= {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.OK}
-    await _not_protobuf(
-        f"127.0.0.1:{order_api.app.port}", "/paystream.order.v1.OrderService/GetOrder"
-    )
-    await _serving(f"127.0.0.1:{order_api.app.port}", "paystream.order.v1.OrderService")
+    await _not_protobuf(order_api, "/paystream.order.v1.OrderService/GetOrder")
+    await _serving(order_api, "paystream.order.v1.OrderService")
     # Whatever the hurried calls did, the order exists at most once and a patient retry gets it.
     again = await stub.CreateOrder(order_pb2.CreateOrderRequest(id=order_id, total_fee=321))
     assert again.order.id == order_id

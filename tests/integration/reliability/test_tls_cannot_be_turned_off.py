@@ -222,7 +222,9 @@ def test_production_demands_https_to_wechat_and_for_the_notify_url() -> None:
 def test_no_setting_names_tls_verification() -> None:
     """The only TLS settings are what to trust (a CA bundle) and the merchant's own
     certificate; nothing says whether to verify."""
-    names = set(PaymentSettings.model_fields)
+    # GRPC_TLS_CERT/KEY/CA name the service's own mutual-TLS certificate and CA
+    # (runtime.grpc_tls), which is always verified: what to present and trust, not whether.
+    names = set(PaymentSettings.model_fields) - {"grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca"}
     suspicious = {
         n for n in names if any(w in n for w in ("verify", "insecure", "ssl", "tls", "skip"))
     }

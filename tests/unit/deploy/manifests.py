@@ -26,6 +26,10 @@ SECRET_EXAMPLES: Mapping[tuple[str, str], str] = {
 # The files of Secrets that are mounted whole (without `items`), by their documented keys.
 SECRET_FILES: Mapping[str, tuple[str, ...]] = {
     "paystream-wechatpay-client-cert": ("tls.crt", "tls.key"),
+    # Issued by cert-manager (components/grpc-mtls): what its kubernetes.io/tls Secrets hold.
+    "paystream-grpc-payment": ("tls.crt", "tls.key", "ca.crt"),
+    "paystream-grpc-order-api": ("tls.crt", "tls.key", "ca.crt"),
+    "paystream-grpc-order-reconcile": ("tls.crt", "tls.key", "ca.crt"),
 }
 
 

@@ -18,9 +18,18 @@ from pydantic_settings import BaseSettings
 from starlette.routing import Route
 
 import paystream
+from devstack import grpc_certs
+from devstack.grpc_certs import Authority
 from runtime.metrics import LIVENESS_PATH
 from tests.unit.deploy.conftest import OVERLAYS
-from tests.unit.deploy.manifests import Container, Doc, containers, named, resolved_env
+from tests.unit.deploy.manifests import (
+    Container,
+    Doc,
+    containers,
+    named,
+    of_kind,
+    resolved_env,
+)
 from tests.unit.deploy.processes import PROCESSES, Found, effective, entry_file, env_names
 from tests.unit.deploy.processes import settings_class as find_settings
 
@@ -80,20 +89,30 @@ def test_every_variable_the_manifests_set_is_a_setting_of_the_process(
         )
 
 
-def _with_secret_files(container: Container, env: dict[str, str], root: Path) -> dict[str, str]:
+def _with_secret_files(
+    container: Container, env: dict[str, str], root: Path, docs: list[Doc]
+) -> dict[str, str]:
     """The environment with paths into Secret volumes pointing at stand-in files under root.
 
-    A path into a Secret's mount must be a file that Secret provides (a key it mounts).
+    A path into a Secret's mount must be a file that Secret provides (a key it mounts). A Secret
+    a cert-manager Certificate of the manifests issues gets a real certificate with that
+    Certificate's URIs (from a CA of the test), so its identity passes the settings' checks.
     """
     provided = container.secret_files()
     mounts = {m["mountPath"] for m in container.spec.get("volumeMounts", [])}
+    issued = {c["spec"]["secretName"]: c["spec"] for c in of_kind(docs, "Certificate")}
     result = dict(env)
     for var, value in env.items():
         if any(value.startswith(f"{mount}/") for mount in mounts):
             assert value in provided, f"{container.name}: {var}={value} is no file of its Secrets"
-            stand_in = root / provided[value] / Path(value).name
-            stand_in.parent.mkdir(parents=True, exist_ok=True)
-            stand_in.write_text("stand-in for a mounted Secret file\n")
+            secret = provided[value]
+            stand_in = root / secret / Path(value).name
+            if secret in issued:
+                ca = Authority.create()
+                grpc_certs.write(root / secret, ca.issue(issued[secret].get("uris", [])), ca.pem)
+            else:
+                stand_in.parent.mkdir(parents=True, exist_ok=True)
+                stand_in.write_text("stand-in for a mounted Secret file\n")
             result[var] = str(stand_in)
     return result
 
@@ -105,7 +124,8 @@ def test_the_manifest_environment_is_a_valid_configuration(
     """Every required setting is given, and every value passes the settings' validation."""
     settings = _settings(module)
     for container, where in _instances(rendered, module):
-        env = _with_secret_files(container, resolved_env(container, where["docs"]), tmp_path)
+        docs = where["docs"]
+        env = _with_secret_files(container, resolved_env(container, docs), tmp_path, docs)
         with monkeypatch.context() as patch:
             for var in env_names(settings):
                 patch.delenv(var, raising=False)

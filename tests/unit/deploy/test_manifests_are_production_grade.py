@@ -10,6 +10,7 @@ from tests.unit.deploy.manifests import (
     named,
     of_kind,
     pod_spec,
+    resolved_env,
     secret_refs,
     workloads,
 )
@@ -66,11 +67,14 @@ def test_every_container_runs_the_paystream_image_through_its_entrypoint(
 
 
 def test_grpc_services_use_native_grpc_probes(overlay: list[Doc]) -> None:
+    """On the gRPC port, or under mutual TLS on the plaintext health-only port (the kubelet's
+    gRPC probes speak no TLS)."""
     for container in containers(overlay):
         service = GRPC_SERVICES.get(app_name(container.workload))
         if service is None:
             continue
-        port = container.ports()["grpc"]
+        ports = container.ports()
+        port = ports.get("grpc-health", ports["grpc"])
         spec = container.spec
         assert spec["readinessProbe"]["grpc"] == {"port": port, "service": service}
         assert spec["livenessProbe"]["grpc"] == {"port": port}
@@ -170,3 +174,22 @@ def test_every_secret_the_manifests_use_is_documented(rendered: dict[str, list[D
             if key is not None:
                 rows = [line for line in README.splitlines() if f"`{name}`" in line]
                 assert any(f"`{key}`" in row for row in rows), f"{name}/{key} not documented"
+
+
+def test_production_requires_mutual_tls_on_every_grpc_call(rendered: dict[str, list[Doc]]) -> None:
+    """Every gRPC server of production serves mutual TLS with a table and no reflection, every
+    gRPC caller presents a certificate cert-manager issues, and health goes to its own port."""
+    docs = rendered["production"]
+    issued = {c["spec"]["secretName"] for c in of_kind(docs, "Certificate")}
+    callers = {"payment", "order-api", "order-reconcile"}
+    for container in containers(docs):
+        name = app_name(container.workload)
+        if name not in callers:
+            continue
+        env = resolved_env(container, docs)
+        tls_files = {env[v] for v in ("GRPC_TLS_CERT", "GRPC_TLS_KEY", "GRPC_TLS_CA")}
+        assert {container.secret_files()[f] for f in tls_files} <= issued, container.name
+        if name in GRPC_SERVICES:
+            assert env["GRPC_AUTHZ"], container.name
+            assert env["GRPC_REFLECTION"] == "false", container.name
+            assert int(env["GRPC_HEALTH_PORT"]) == container.ports()["grpc-health"]

@@ -13,7 +13,8 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from callback_gateway.settings import GatewaySettings
-from devstack import k8s
+from devstack import grpc_certs, k8s
+from devstack.grpc_certs import Authority
 from payment.settings import ApiVersion, PaymentSettings
 from tests.unit.deploy.manifests import Container, Doc, containers, resolved_env
 from tests.unit.deploy.processes import env_names
@@ -69,8 +70,12 @@ def _settings(
     for var, value in env.items():
         if value in provided:  # a file of a mounted Secret: a stand-in file
             stand_in = tmp_path / provided[value] / Path(value).name
-            stand_in.parent.mkdir(parents=True, exist_ok=True)
-            stand_in.write_text("stand-in\n")
+            if provided[value].startswith("paystream-grpc-"):  # cert-manager's: a real one
+                ca = Authority.create()
+                grpc_certs.write(stand_in.parent, ca.issue([grpc_certs.PAYMENT]), ca.pem)
+            else:
+                stand_in.parent.mkdir(parents=True, exist_ok=True)
+                stand_in.write_text("stand-in\n")
             env[var] = str(stand_in)
     for var in env_names(settings_class):
         monkeypatch.delenv(var, raising=False)
