@@ -1,6 +1,6 @@
-"""`python -m sandbox`: the WeChat Pay sandbox (HTTP 127.0.0.1:8090, HTTPS with client
-certificates 127.0.0.1:8091). The composition root: settings, TLS files, one notify client, the
-sandbox, two listeners."""
+"""`python -m sandbox`: the WeChat Pay sandbox (HTTP 127.0.0.1:8090, HTTPS 127.0.0.1:8091, a
+client certificate needed on /secapi/ only). The composition root: settings, TLS files, one
+notify client, the sandbox, two listeners."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from runtime import logs
 from runtime.settings import load
 from sandbox.app import plain_app, tls_app
 from sandbox.certificates import ensure_tls_files
+from sandbox.client_certificates import ClientCertificates
 from sandbox.notifier import Notifier
 from sandbox.server import Listeners
 from sandbox.service import Sandbox
@@ -62,17 +63,19 @@ async def run(settings: SandboxSettings) -> None:
             v3=v3,
         )
         listeners: Listeners | None = None
+        client_certificates = ClientCertificates()
 
         def ready() -> bool:
             return listeners is not None and listeners.ready()
 
         listeners = Listeners(
             plain_app(sandbox, ready),
-            tls_app(sandbox),
+            tls_app(sandbox, client_certificates),
             host=settings.host,
             port=settings.port,
             tls_port=settings.tls_port,
             tls=tls,
+            client_certificates=client_certificates,
         )
         log.info(
             "sandbox_starting",

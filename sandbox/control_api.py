@@ -6,7 +6,7 @@ notify attempt, inject faults, reset. Documented in the README ("The WeChat Pay 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -22,7 +22,7 @@ from sandbox.faults import FaultSettings
 from sandbox.service import DeliveryOptions, Sandbox
 from sandbox.store import ApiVersion, Order
 from sandbox.v3_notifies import Tamper
-from sandbox.v3_platform import KeyMode
+from sandbox.v3_platform import KeyMode, Platform
 
 __all__ = ["control_routes", "order_json"]
 
@@ -257,11 +257,16 @@ def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
                 platform.legacy_error_codes = body.legacy_error_codes
         return JSONResponse(platform.describe())
 
-    async def rotate_certificate(_: Request) -> Response:
-        if sandbox.v3 is None:
-            return _error(404, "NO_V3", "this sandbox runs without API v3")
-        sandbox.v3.platform.rotate()
-        return JSONResponse(sandbox.v3.platform.describe())
+    def _certificates(
+        step: Callable[[Platform], object],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(_: Request) -> Response:
+            if sandbox.v3 is None:
+                return _error(404, "NO_V3", "this sandbox runs without API v3")
+            step(sandbox.v3.platform)
+            return JSONResponse(sandbox.v3.platform.describe())
+
+        return endpoint
 
     return [
         Route("/sandbox/health", health, methods=["GET"]),
@@ -276,5 +281,12 @@ def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
         Route("/sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),
         Route("/sandbox/reset", reset, methods=["POST"]),
         Route("/sandbox/v3", v3_settings, methods=["GET", "PUT"]),
-        Route("/sandbox/v3/certificates/rotate", rotate_certificate, methods=["POST"]),
+        # A rotation as WeChat does it (reference Corrections): publish, then sign, then retire.
+        Route("/sandbox/v3/certificates/rotate", _certificates(Platform.rotate), methods=["POST"]),
+        Route(
+            "/sandbox/v3/certificates/start-signing",
+            _certificates(Platform.start_signing),
+            methods=["POST"],
+        ),
+        Route("/sandbox/v3/certificates/retire", _certificates(Platform.retire), methods=["POST"]),
     ]

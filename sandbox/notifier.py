@@ -19,10 +19,10 @@ from typing import Any
 import structlog
 
 from payment.wechatpay import constants as c
-from payment.wechatpay import xml_codec
 from payment.wechatpay.errors import TransportError
 from payment.wechatpay.http import HttpPoster
 from sandbox.deliveries import Attempt, Delivery, DeliveryState, Outcome
+from sandbox.xml_form import XmlError, read_fields
 
 __all__ = ["Notifier"]
 
@@ -40,8 +40,8 @@ def classify_reply(status: int, body: bytes, api_version: str = "v2") -> Outcome
     if status != 200:
         return Outcome.HTTP_ERROR
     try:
-        fields = xml_codec.parse(body, max_bytes=MAX_REPLY_BYTES)
-    except xml_codec.XmlError:
+        fields = read_fields(body, max_bytes=MAX_REPLY_BYTES)
+    except XmlError:
         return Outcome.INVALID_REPLY
     return Outcome.SUCCESS if fields.get(c.RETURN_CODE) == c.SUCCESS else Outcome.FAIL_REPLY
 

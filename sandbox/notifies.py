@@ -8,14 +8,14 @@ no ``sign_type`` and an HMAC-SHA256 one does, unless ``omit_sign_type`` asks for
 from __future__ import annotations
 
 from payment.wechatpay import constants as c
-from payment.wechatpay import xml_codec
-from payment.wechatpay.mapping import beijing_compact
-from payment.wechatpay.refund_notify import encrypt_req_info
-from payment.wechatpay.signing import SignType, sign
+from sandbox.formats import beijing_compact
 from sandbox.ids import Ids
 from sandbox.refunds import RECV_ACCOUNT, REFUND_ACCOUNT, refund_time
+from sandbox.req_info import seal_req_info
 from sandbox.store import Order, Refund
+from sandbox.v2_sign import SignType, signature
 from sandbox.wire import Merchant
+from sandbox.xml_form import write_fields
 
 __all__ = ["payment_notify", "probe_notify", "refund_notify"]
 
@@ -54,15 +54,15 @@ def payment_notify(
     sign_type = SignType.HMAC_SHA256 if omit_sign_type else order.sign_type
     if sign_type == SignType.HMAC_SHA256 and not omit_sign_type:
         fields[c.SIGN_TYPE] = sign_type.value
-    fields[c.SIGN] = sign(fields, merchant.api_key, sign_type)
-    return xml_codec.encode(fields)
+    fields[c.SIGN] = signature(fields, merchant.api_key, sign_type)
+    return write_fields(fields)
 
 
 def probe_notify(order: Order, merchant: Merchant, ids: Ids) -> bytes:
     """A notify with WeChat's deliberately wrong signature: a receiver must refuse it."""
     fields = _payment_fields(order, merchant, ids, succeeded=True)
     fields[c.SIGN] = c.SIGNATURE_PROBE_PREFIX + ids.nonce().upper()
-    return xml_codec.encode(fields)
+    return write_fields(fields)
 
 
 def refund_notify(refund: Refund, merchant: Merchant, ids: Ids) -> bytes:
@@ -81,13 +81,13 @@ def refund_notify(refund: Refund, merchant: Merchant, ids: Ids) -> bytes:
         "refund_account": REFUND_ACCOUNT,
         "refund_request_source": "API",
     }
-    plaintext = xml_codec.encode(inner, root="root")
-    return xml_codec.encode(
+    plaintext = write_fields(inner, root="root")
+    return write_fields(
         {
             c.RETURN_CODE: c.SUCCESS,
             "appid": merchant.appid,
             "mch_id": merchant.mch_id,
             c.NONCE_STR: ids.nonce(),
-            c.REQ_INFO: encrypt_req_info(plaintext, merchant.api_key),
+            c.REQ_INFO: seal_req_info(plaintext, merchant.api_key),
         }
     )

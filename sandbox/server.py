@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from sandbox.certificates import TlsFiles
+from sandbox.client_certificates import ClientCertificates
 
 __all__ = ["Listeners"]
 
@@ -26,7 +27,15 @@ class _Listener(uvicorn.Server):
 
 class Listeners:
     def __init__(
-        self, plain_app: Any, tls_app: Any, *, host: str, port: int, tls_port: int, tls: TlsFiles
+        self,
+        plain_app: Any,
+        tls_app: Any,
+        *,
+        host: str,
+        port: int,
+        tls_port: int,
+        tls: TlsFiles,
+        client_certificates: ClientCertificates,
     ) -> None:
         common: dict[str, Any] = {
             "host": host,
@@ -44,7 +53,9 @@ class Listeners:
                 ssl_certfile=str(tls.server_cert),
                 ssl_keyfile=str(tls.server_key),
                 ssl_ca_certs=str(tls.ca_cert),
-                ssl_cert_reqs=ssl.CERT_REQUIRED,
+                # asked for, not required: only /secapi/ paths need one (client_certificates)
+                ssl_cert_reqs=ssl.CERT_OPTIONAL,
+                http=client_certificates.protocol,
                 **common,
             )
         )

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from payment.wechatpay.signing import SignType
 from payment.wechatpay.types import RefundStatus, TradeState
+from sandbox.v2_sign import SignType
 
 __all__ = ["ApiVersion", "Order", "Refund", "Store"]
 

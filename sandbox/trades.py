@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from payment.wechatpay import constants as c
-from payment.wechatpay.mapping import beijing_compact
-from payment.wechatpay.signing import SignType
 from payment.wechatpay.types import TradeState
 from sandbox import validation as v
 from sandbox.failures import BusinessFailError, PayRefusedError, ReturnFailError
+from sandbox.formats import beijing_compact
 from sandbox.ids import Ids
 from sandbox.store import ApiVersion, Order, Store
+from sandbox.v2_sign import SignType
 
 __all__ = ["MIN_EXPIRE_AHEAD", "STATE_DESC", "OrderRequest", "Trades", "query_fields"]
 

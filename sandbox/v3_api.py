@@ -5,7 +5,7 @@ use either protocol, order by order; an order placed here gets v3 notifies. Each
 authenticated first (``401 SIGN_ERROR`` otherwise), then faults are decided (before any state
 changes, like v2's), then the rules answer. Every answer is signed; errors are
 ``{"code", "message"}`` with the status of §2.10. Served on both listeners: v3 needs no client
-certificate (every request is signed), but the TLS listener asks every client for one.
+certificate (every request is signed), and the TLS listener asks for none on these paths.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from payment.wechatpay import constants as v2
-from payment.wechatpay_v3 import aead
 from payment.wechatpay_v3 import constants as c
-from payment.wechatpay_v3.mapping import rfc3339
 from sandbox import v3_fields
 from sandbox.failures import BusinessFailError, ReturnFailError
+from sandbox.formats import rfc3339
 from sandbox.service import Sandbox
 from sandbox.store import ApiVersion, Order
+from sandbox.v3_crypto import new_nonce, seal
 from sandbox.v3_platform import V3Side
 from sandbox.v3_wire import V3FailError, answer, check_signed_request, v3_error
 from sandbox.wire import read_capped
@@ -117,7 +117,7 @@ def _certificates(sandbox: Sandbox, v3: V3Side, request: V3Request) -> Answer:
         certificate = key.certificate
         if certificate is None:
             continue
-        nonce = aead.new_gcm_nonce()
+        nonce = new_nonce(c.GCM_NONCE_BYTES)
         pem = certificate.public_bytes(serialization.Encoding.PEM)
         data.append(
             {
@@ -128,7 +128,7 @@ def _certificates(sandbox: Sandbox, v3: V3Side, request: V3Request) -> Answer:
                     "algorithm": c.AEAD_ALGORITHM,
                     "nonce": nonce,
                     "associated_data": c.CERTIFICATE_ASSOCIATED_DATA,
-                    "ciphertext": aead.encrypt(
+                    "ciphertext": seal(
                         v3.merchant.apiv3_key, nonce, pem, c.CERTIFICATE_ASSOCIATED_DATA
                     ),
                 },
@@ -156,6 +156,7 @@ def _endpoint(
         status = faults.http_5xx()
         if status is not None:
             return Response(_UNAVAILABLE_PAGE % status, status_code=status, media_type="text/html")
+        requested = request.headers.get(c.HEADER_SERIAL)
         try:
             body = await read_capped(request)
             if body is None:
@@ -173,13 +174,14 @@ def _endpoint(
             v3_request = V3Request(dict(request.path_params), dict(request.query_params), body)
             code, payload = handler(sandbox, v3, v3_request)
         except ReturnFailError as fail:
-            return answer(platform, 400, {c.ERROR_CODE: c.PARAM_ERROR, c.ERROR_MESSAGE: str(fail)})
+            error = {c.ERROR_CODE: c.PARAM_ERROR, c.ERROR_MESSAGE: str(fail)}
+            return answer(platform, 400, error, requested)
         except BusinessFailError as fail:
             failure = v3_error(fail, legacy_codes=platform.legacy_error_codes)
-            return answer(platform, failure.status, failure.body())
+            return answer(platform, failure.status, failure.body(), requested)
         except V3FailError as failure:
-            return answer(platform, failure.status, failure.body())
-        return answer(platform, code, payload)
+            return answer(platform, failure.status, failure.body(), requested)
+        return answer(platform, code, payload, requested)
 
     return endpoint
 

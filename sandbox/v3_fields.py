@@ -13,13 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from payment.wechatpay import constants as v2
-from payment.wechatpay.mapping import MappingError
 from payment.wechatpay.types import RefundStatus
 from payment.wechatpay_v3 import constants as c
-from payment.wechatpay_v3.mapping import parse_time, rfc3339
-from payment.wechatpay_v3.notify import flatten
 from sandbox import validation as v
 from sandbox.failures import BusinessFailError
+from sandbox.formats import FormatError, flatten, parse_rfc3339, rfc3339
 from sandbox.refunds import RECV_ACCOUNT
 from sandbox.store import ApiVersion, Order, Refund
 from sandbox.trades import STATE_DESC, OrderRequest
@@ -74,8 +72,8 @@ def _time(body: Mapping[str, Any], name: str) -> datetime | None:
     if not value:
         return None
     try:
-        return parse_time(value)
-    except MappingError:
+        return parse_rfc3339(value)
+    except FormatError:
         raise _param_error(f"{name}时间格式错误：须为RFC3339格式") from None
 
 
@@ -127,7 +125,8 @@ def refund_request(body: Any) -> dict[str, str]:
 
 def transaction(order: Order, merchant: V3Merchant) -> dict[str, Any]:
     """An order as the query answers it and a TRANSACTION.SUCCESS resource carries it (§2.6):
-    an unpaid order shows little more than its state."""
+    an unpaid order carries its state and its ``amount`` (``total``, ``currency``), a paid one
+    also what the payer paid (Corrections)."""
     answer: dict[str, Any] = {
         "appid": merchant.appid,
         "mchid": merchant.mch_id,
@@ -135,6 +134,7 @@ def transaction(order: Order, merchant: V3Merchant) -> dict[str, Any]:
         "trade_state": order.state.value,
         "trade_state_desc": STATE_DESC.get(order.state, ""),
         "attach": order.attach,
+        "amount": {"total": order.total_fee, "currency": c.CURRENCY_CNY},
     }
     if order.paid and order.transaction_id and order.time_end:
         answer |= {

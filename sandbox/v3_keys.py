@@ -24,7 +24,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from payment.wechatpay_v3.keys import certificate_serial
 from sandbox.certificates import (
     PRIVATE_FILE_MODE,
     issue_certificate,
@@ -33,6 +32,7 @@ from sandbox.certificates import (
     sandbox_name,
     write_file,
 )
+from sandbox.v3_crypto import serial_of
 
 __all__ = ["V3KeyFiles", "ensure_v3_files", "merchant_environment", "new_platform_certificate"]
 
@@ -94,7 +94,7 @@ def _generate(files: V3KeyFiles, mch_id: str) -> None:
     merchant_cert = _self_signed(mch_id, merchant_key)
     write_file(files.merchant_key, private_key_pem(merchant_key), PRIVATE_FILE_MODE)
     write_file(files.merchant_cert, merchant_cert.public_bytes(pem))
-    write_file(files.merchant_serial, f"{certificate_serial(merchant_cert)}\n".encode())
+    write_file(files.merchant_serial, f"{serial_of(merchant_cert)}\n".encode())
     wechat_key = _rsa()
     public_pem = wechat_key.public_key().public_bytes(
         pem, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -115,6 +115,9 @@ def ensure_v3_files(state_dir: Path, *, mch_id: str) -> V3KeyFiles:
     with locked(folder):
         if not files.all_exist():
             _generate(files, mch_id)
+        serial = serial_of(x509.load_pem_x509_certificate(files.merchant_cert.read_bytes()))
+        if files.read_serial() != serial:  # written by a sandbox that dropped a leading zero
+            write_file(files.merchant_serial, f"{serial}\n".encode())
     return files
 
 

@@ -24,11 +24,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payment.wechatpay.constants import SIGNATURE_PROBE_PREFIX
-from payment.wechatpay_v3 import aead
 from payment.wechatpay_v3 import constants as c
-from payment.wechatpay_v3.mapping import rfc3339
 from sandbox.deliveries import Signer
+from sandbox.formats import rfc3339
 from sandbox.store import Order, Refund
+from sandbox.v3_crypto import new_nonce, seal
 from sandbox.v3_fields import refund_resource, transaction
 from sandbox.v3_platform import Platform, SigningKey, V3Merchant
 
@@ -94,9 +94,9 @@ class V3Notifies:
         nonce: str | None = None,
         tamper_ciphertext: bool = False,
     ) -> bytes:
-        gcm_nonce = aead.new_gcm_nonce()
+        gcm_nonce = new_nonce(c.GCM_NONCE_BYTES)
         plaintext = _compact(resource)
-        ciphertext = aead.encrypt(self._merchant.apiv3_key, gcm_nonce, plaintext, original_type)
+        ciphertext = seal(self._merchant.apiv3_key, gcm_nonce, plaintext, original_type)
         if tamper_ciphertext:
             first = "B" if ciphertext[0] == "A" else "A"
             ciphertext = first + ciphertext[1:]

@@ -2,14 +2,19 @@
 two key modes of reference §2.4, and the merchant's key it checks requests against.
 
 - ``certificate``: signs with the platform certificate's key; ``Wechatpay-Serial`` is the
-  certificate's serial; ``/v3/certificates`` serves the certificate (encrypted).
+  certificate's serial; ``/v3/certificates`` serves the certificates (encrypted).
 - ``public_key``: signs with the "WeChat Pay public key"; ``Wechatpay-Serial`` is its
   ``PUB_KEY_ID_…``; ``/v3/certificates`` answers 404 RESOURCE_NOT_EXISTS.
-- ``both`` (a merchant switching over): alternates between the two, answer by answer, and still
-  serves the certificates.
+- ``both`` (a merchant switching over): an answer is signed with the key the request named in
+  its ``Wechatpay-Serial`` header (the certificate when it names none or a certificate);
+  notifies alternate between the two, one by one. The certificates are still served.
 
-A rotation (control API) makes a new platform certificate that signs from then on; the old one
-stays listed, as WeChat lists both while it rotates.
+Every signed message carries ``Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048``.
+
+A rotation overlaps, as WeChat's does (Corrections): :meth:`Platform.rotate` *publishes* a new
+certificate (``/v3/certificates`` lists both, the old one still signs);
+:meth:`Platform.start_signing` switches signing to the newest one; :meth:`Platform.retire`
+drops every certificate but the signing one.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payment.wechatpay_v3 import constants as c
-from payment.wechatpay_v3.keys import (
-    certificate_serial,
-    load_certificate,
-    load_private_key,
-    parse_public_key,
+from sandbox.v3_crypto import (
+    answer_message,
+    read_certificate,
+    read_private_key,
+    read_public_key,
+    rsa_sign,
+    serial_of,
 )
-from payment.wechatpay_v3.signing import response_message, sign
 from sandbox.v3_keys import V3KeyFiles, new_platform_certificate
 
 __all__ = ["KeyMode", "Platform", "SigningKey", "V3Merchant", "V3Side", "load_v3"]
@@ -75,6 +81,8 @@ class Platform:
         self._default_mode = mode
         self.public_key = public_key
         self.certificates = [certificate]
+        """Every certificate /v3/certificates lists, oldest first."""
+        self._signing = certificate
         self.mode = mode
         self.legacy_error_codes = False
         """Spell error codes the v2-era way (SYSTEMERROR, ORDERNOTEXIST…), as some answers
@@ -84,14 +92,22 @@ class Platform:
 
     @property
     def current_certificate(self) -> SigningKey:
-        return self.certificates[-1]
+        """The certificate that signs (during a rotation, not yet the newest listed)."""
+        return self._signing
 
     def signing_key(self) -> SigningKey:
+        """The key a notify is signed with: in ``both``, the two take turns."""
         if self.mode is KeyMode.CERTIFICATE:
-            return self.current_certificate
+            return self._signing
         if self.mode is KeyMode.PUBLIC_KEY:
             return self.public_key
-        return self.public_key if next(self._turn) % 2 else self.current_certificate
+        return self.public_key if next(self._turn) % 2 else self._signing
+
+    def answer_key(self, requested_serial: str | None) -> SigningKey:
+        """The key an answer is signed with: in ``both``, the one the request named."""
+        if self.mode is KeyMode.BOTH:
+            return self.public_key if requested_serial == self.public_key.serial else self._signing
+        return self.signing_key()
 
     def headers(
         self,
@@ -109,7 +125,8 @@ class Platform:
         return {
             c.HEADER_TIMESTAMP: stamp,
             c.HEADER_NONCE: nonce,
-            c.HEADER_SIGNATURE: sign(response_message(stamp, nonce, body), signer.private_key),
+            c.HEADER_SIGNATURE: rsa_sign(answer_message(stamp, nonce, body), signer.private_key),
+            c.HEADER_SIGNATURE_TYPE: c.SIGNATURE_TYPE,
             c.HEADER_SERIAL: serial or signer.serial,
         }
 
@@ -118,13 +135,24 @@ class Platform:
         return [] if self.mode is KeyMode.PUBLIC_KEY else list(self.certificates)
 
     def rotate(self) -> SigningKey:
+        """Publishes a new certificate; the one signing now goes on signing."""
         key, certificate = new_platform_certificate()
-        rotated = SigningKey(certificate_serial(certificate), key, certificate)
-        self.certificates.append(rotated)
-        return rotated
+        published = SigningKey(serial_of(certificate), key, certificate)
+        self.certificates.append(published)
+        return published
+
+    def start_signing(self) -> SigningKey:
+        """Signs with the newest published certificate from now on."""
+        self._signing = self.certificates[-1]
+        return self._signing
+
+    def retire(self) -> None:
+        """Lists only the signing certificate (the old one has expired)."""
+        self.certificates = [self._signing]
 
     def reset(self) -> None:
         self.certificates = [self._initial]
+        self._signing = self._initial
         self.mode = self._default_mode
         self.legacy_error_codes = False
 
@@ -133,7 +161,8 @@ class Platform:
             "key_mode": self.mode.value,
             "legacy_error_codes": self.legacy_error_codes,
             "certificate_serials": [k.serial for k in self.certificates],
-            "signing_certificate_serial": self.current_certificate.serial,
+            "signing_certificate_serial": self._signing.serial,
+            "newest_certificate_serial": self.certificates[-1].serial,
             "public_key_id": self.public_key.serial,
         }
 
@@ -153,19 +182,19 @@ def load_v3(files: V3KeyFiles, *, appid: str, mch_id: str, apiv3_key: str, mode:
         appid=appid,
         mch_id=mch_id,
         serial=files.read_serial(),
-        public_key=parse_public_key(files.merchant_cert.read_bytes(), "merchant certificate"),
+        public_key=read_public_key(files.merchant_cert.read_bytes()),
         apiv3_key=apiv3_key.encode(),
     )
-    platform_cert = load_certificate(files.platform_cert, "platform certificate")
+    platform_cert = read_certificate(files.platform_cert.read_bytes())
     platform = Platform(
         certificate=SigningKey(
-            certificate_serial(platform_cert),
-            load_private_key(files.platform_key, "platform key"),
+            serial_of(platform_cert),
+            read_private_key(files.platform_key.read_bytes()),
             platform_cert,
         ),
         public_key=SigningKey(
             files.read_public_key_id(),
-            load_private_key(files.public_key_private, "WeChat Pay public key"),
+            read_private_key(files.public_key_private.read_bytes()),
         ),
         mode=mode,
     )

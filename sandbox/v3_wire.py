@@ -4,7 +4,8 @@ WeChat authenticates the request first: the ``Authorization`` header must parse,
 merchant and its certificate serial, carry a timestamp within 5 minutes, and sign exactly
 ``METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n`` with the merchant's key; anything else is
 ``401 SIGN_ERROR`` with the signed message's start in ``detail`` (as real answers have it).
-Every answer — errors included — is JSON signed with the platform's current key.
+Every answer — errors included — is JSON signed with the platform's key (in the switch mode,
+the one the request's ``Wechatpay-Serial`` names).
 
 Business outcomes come from the shared rules as v2 ``err_code`` values
 (:mod:`sandbox.failures`) and are answered with the v3 status and code (:func:`v3_error`).
@@ -21,13 +22,13 @@ from starlette.responses import Response
 
 from payment.wechatpay import constants as v2
 from payment.wechatpay_v3 import constants as c
-from payment.wechatpay_v3.signing import (
-    AuthorizationFormatError,
-    parse_authorization,
-    request_message,
-    signature_matches,
-)
 from sandbox.failures import BusinessFailError
+from sandbox.v3_crypto import (
+    AuthorizationError,
+    read_authorization,
+    request_message,
+    rsa_signature_valid,
+)
 from sandbox.v3_platform import Platform, V3Merchant
 
 __all__ = ["V3FailError", "answer", "check_signed_request", "v3_error"]
@@ -98,8 +99,8 @@ def check_signed_request(
 ) -> None:
     """Returns when the request is our merchant's, signed now; else a 401 SIGN_ERROR."""
     try:
-        auth = parse_authorization(authorization)
-    except AuthorizationFormatError as error:
+        auth = read_authorization(authorization)
+    except AuthorizationError as error:
         raise _sign_error(method, url, b"", f"Authorization: {error}") from None
     message = request_message(method, url, auth.timestamp, auth.nonce_str, body)
     if auth.mchid != merchant.mch_id:
@@ -108,13 +109,23 @@ def check_signed_request(
         raise _sign_error(method, url, message, "serial_no is not the merchant certificate's")
     if not auth.timestamp.isdigit() or abs(now - int(auth.timestamp)) >= c.TIMESTAMP_WINDOW_SECONDS:
         raise _sign_error(method, url, message, "the timestamp is not within 5 minutes")
-    if not signature_matches(message, auth.signature, merchant.public_key):
+    if not rsa_signature_valid(message, auth.signature, merchant.public_key):
         raise _sign_error(method, url, message, "the signature does not verify")
 
 
-def answer(platform: Platform, status: int, payload: Mapping[str, Any] | None) -> Response:
-    """A signed JSON answer (no body for 204)."""
+def answer(
+    platform: Platform,
+    status: int,
+    payload: Mapping[str, Any] | None,
+    requested_serial: str | None = None,
+) -> Response:
+    """A signed JSON answer (no body for 204), signed with the key for ``requested_serial``
+    (the request's ``Wechatpay-Serial``)."""
     body = b"" if payload is None else json.dumps(payload, **_COMPACT).encode()
-    headers = {c.HEADER_REQUEST_ID: secrets.token_hex(12).upper(), **platform.headers(body)}
+    signer = platform.answer_key(requested_serial)
+    headers = {
+        c.HEADER_REQUEST_ID: secrets.token_hex(12).upper(),
+        **platform.headers(body, key=signer),
+    }
     media_type = None if payload is None else c.JSON
     return Response(body, status_code=status, headers=headers, media_type=media_type)

@@ -9,8 +9,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from payment.wechatpay import constants as c
-from payment.wechatpay.mapping import MappingError, fen, parse_beijing_compact
 from sandbox.failures import BusinessFailError, ReturnFailError
+from sandbox.formats import FormatError, parse_beijing_compact, parse_fen
 
 __all__ = [
     "amount",
@@ -39,8 +39,8 @@ def _param_error(message: str) -> BusinessFailError:
 
 def amount(fields: Mapping[str, str], name: str) -> int:
     try:
-        value = fen(fields[name], name)
-    except MappingError:
+        value = parse_fen(fields[name])
+    except FormatError:
         raise _param_error(f"{name}参数格式错误") from None
     if value < 1:
         raise _param_error(f"{name}参数错误：至少1分")
@@ -83,5 +83,5 @@ def optional_time(fields: Mapping[str, str], name: str) -> datetime | None:
         return None
     try:
         return parse_beijing_compact(value)
-    except MappingError:
+    except FormatError:
         raise _param_error(f"{name}时间格式错误：yyyyMMddHHmmss") from None

@@ -1,8 +1,8 @@
 """The WeChat Pay v2 endpoints: what a merchant's server calls (reference §1.3-§1.7).
 
 Served twice: on the plain listener, where ``/secapi/pay/refund`` answers NOAUTH because no
-client certificate can have been presented; and on the TLS listener, which only lets clients
-with the merchant certificate connect at all.
+client certificate can have been presented; and on the TLS listener, where it answers NOAUTH
+unless the connection presented the merchant certificate (the only path that needs one).
 """
 
 from __future__ import annotations
@@ -44,17 +44,13 @@ def _refund(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str, str]:
     return refund_fields(sandbox.refund(request.fields))
 
 
-def _refund_without_certificate(
-    _sandbox: Sandbox, _request: wire.SignedRequest
-) -> Mapping[str, str]:
-    raise BusinessFailError(c.NOAUTH, "请使用商户API证书通过双向TLS调用/secapi接口")
-
-
 def _refund_query(sandbox: Sandbox, request: wire.SignedRequest) -> Mapping[str, str]:
     return sandbox.refunds.refund_query(request.fields)
 
 
-def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    sandbox: Sandbox, handler: Handler, needs_certificate: Callable[[Request], bool]
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         faults = sandbox.faults
         if faults.latency_seconds:
@@ -78,6 +74,8 @@ def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitab
             )
             return Response(answer, media_type=XML)
         try:
+            if needs_certificate(request):
+                raise BusinessFailError(c.NOAUTH, "请使用商户API证书通过双向TLS调用/secapi接口")
             business = handler(sandbox, signed)
         except ReturnFailError as fail:
             return Response(wire.return_fail_answer(fail.return_msg), media_type=XML)
@@ -91,15 +89,27 @@ def _endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitab
     return endpoint
 
 
-def wechat_routes(sandbox: Sandbox, *, mutual_tls: bool) -> list[Route]:
-    refund = _refund if mutual_tls else _refund_without_certificate
+def _certificate_paths(path: str) -> bool:
+    return path.startswith("/secapi/") or path == "/pay/downloadfundflow"
+
+
+def wechat_routes(
+    sandbox: Sandbox, *, client_certificate: Callable[[Request], bool]
+) -> list[Route]:
+    """The v2 routes; ``client_certificate`` tells whether a request's connection presented the
+    merchant certificate, which only /secapi/ paths (and /pay/downloadfundflow) need."""
+
+    def missing(request: Request) -> bool:
+        return _certificate_paths(request.url.path) and not client_certificate(request)
+
     table: list[tuple[str, Handler]] = [
         (c.PATH_UNIFIED_ORDER, _unified_order),
         (c.PATH_ORDER_QUERY, _order_query),
         (c.PATH_CLOSE_ORDER, _close_order),
-        (c.PATH_REFUND, refund),
+        (c.PATH_REFUND, _refund),
         (c.PATH_REFUND_QUERY, _refund_query),
     ]
     return [
-        Route(path, _endpoint(sandbox, handler), methods=["GET", "POST"]) for path, handler in table
+        Route(path, _endpoint(sandbox, handler, missing), methods=["GET", "POST"])
+        for path, handler in table
     ]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from payment.wechatpay import constants as c
-from payment.wechatpay import xml_codec
-from payment.wechatpay.signing import SignType, sign, verify
 from sandbox.failures import ReturnFailError
 from sandbox.ids import Ids
+from sandbox.v2_sign import SignType, signature, signature_valid
+from sandbox.xml_form import EncodingError, XmlError, read_fields, write_fields
 
 __all__ = ["MAX_REQUEST_BYTES", "Merchant", "SignedRequest", "read_capped", "read_request"]
 
@@ -53,10 +53,10 @@ def read_request(body: bytes, merchant: Merchant) -> SignedRequest:
     if not body:
         raise ReturnFailError("post数据为空")
     try:
-        fields = xml_codec.parse(body, max_bytes=MAX_REQUEST_BYTES)
-    except xml_codec.EncodingError:
+        fields = read_fields(body, max_bytes=MAX_REQUEST_BYTES)
+    except EncodingError:
         raise ReturnFailError("编码格式错误，请使用UTF-8") from None
-    except xml_codec.XmlError:
+    except XmlError:
         raise ReturnFailError("XML格式错误") from None
     for name in ("appid", "mch_id", c.NONCE_STR, c.SIGN):
         if not fields.get(name):
@@ -67,7 +67,7 @@ def read_request(body: bytes, merchant: Merchant) -> SignedRequest:
         sign_type = SignType(fields.get(c.SIGN_TYPE) or SignType.MD5)
     except ValueError:
         raise ReturnFailError("sign_type参数格式错误") from None
-    if not verify(fields, merchant.api_key, sign_type):
+    if not signature_valid(fields, merchant.api_key, sign_type):
         raise ReturnFailError("签名错误")
     if fields["appid"] != merchant.appid:
         raise ReturnFailError("appid和mch_id不匹配")
@@ -88,7 +88,7 @@ def business_fail_answer(
 
 
 def return_fail_answer(return_msg: str) -> bytes:
-    return xml_codec.encode({c.RETURN_CODE: c.FAIL, c.RETURN_MSG: return_msg})
+    return write_fields({c.RETURN_CODE: c.FAIL, c.RETURN_MSG: return_msg})
 
 
 def _signed(merchant: Merchant, sign_type: SignType, fields: Mapping[str, str], ids: Ids) -> bytes:
@@ -100,5 +100,5 @@ def _signed(merchant: Merchant, sign_type: SignType, fields: Mapping[str, str], 
         c.NONCE_STR: ids.nonce(),
         **fields,
     }
-    answer[c.SIGN] = sign(answer, merchant.api_key, sign_type)
-    return xml_codec.encode(answer)
+    answer[c.SIGN] = signature(answer, merchant.api_key, sign_type)
+    return write_fields(answer)

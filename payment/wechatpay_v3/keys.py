@@ -82,6 +82,9 @@ def load_certificate(path: Path, what: str = "certificate") -> x509.Certificate:
 
 
 def certificate_serial(certificate: x509.Certificate) -> str:
-    """The serial as WeChat writes it: upper-case hex without leading zeros
-    (``D7CE59D1F522D701``, reference Appendix A)."""
-    return f"{certificate.serial_number:X}"
+    """The serial as WeChat writes it: the upper-case hex of the serial number's big-endian
+    bytes, a leading zero nibble kept (reference Corrections; what ``openssl x509 -serial``
+    prints and wechatpay-go sends since v0.2.5). Formatting the number as an integer drops that
+    zero for about one certificate in sixteen, and WeChat then answers 401 SIGN_ERROR."""
+    digits = f"{certificate.serial_number:X}"
+    return digits if len(digits) % 2 == 0 else f"0{digits}"

@@ -45,7 +45,8 @@ async def test_query_follows_the_payment_by_either_number(
     by_id = await client.order_query(transaction_id=after.transaction_id)
     with pytest.raises(wx.OrderNotFoundError) as missing:
         await client.order_query(new_out_trade_no())
-    assert (before.trade_state, before.total_fee) == (TradeState.NOTPAY, None)
+    # An unpaid order's answer carries its amount too (reference Corrections).
+    assert (before.trade_state, before.total_fee) == (TradeState.NOTPAY, 250)
     assert after.trade_state is TradeState.SUCCESS
     assert (after.total_fee, after.cash_fee, after.attach) == (250, 250, "table-7")
     assert after.success_time is not None

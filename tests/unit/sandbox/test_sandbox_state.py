@@ -10,12 +10,12 @@ import pytest
 
 from payment.wechatpay.http import HttpxPoster
 from payment.wechatpay.mapping import beijing_compact
-from payment.wechatpay.signing import SignType
 from payment.wechatpay.types import TradeState
 from sandbox.failures import BusinessFailError, PayRefusedError
 from sandbox.notifier import Notifier
 from sandbox.service import DeliveryOptions, Sandbox
 from sandbox.store import Order
+from sandbox.v2_sign import SignType
 from sandbox.wire import Merchant
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)

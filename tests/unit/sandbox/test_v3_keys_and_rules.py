@@ -12,7 +12,6 @@ import pytest
 
 from payment.bootstrap import wechat_v3_config
 from payment.settings import ApiVersion, PaymentSettings
-from payment.wechatpay.signing import SignType
 from payment.wechatpay_v3.keys import load_private_key, parse_public_key
 from payment.wechatpay_v3.signing import (
     Authorization,
@@ -24,6 +23,7 @@ from sandbox.failures import BusinessFailError
 from sandbox.ids import Ids
 from sandbox.store import Store
 from sandbox.trades import Trades
+from sandbox.v2_sign import SignType
 from sandbox.v3_fields import order_request
 from sandbox.v3_keys import ensure_v3_files, merchant_environment
 from sandbox.v3_platform import KeyMode, V3Side, load_v3
@@ -59,11 +59,43 @@ def test_key_modes_choose_the_signing_key_and_the_listing(v3: tuple[V3Side, Path
     platform.mode = KeyMode.PUBLIC_KEY
     assert platform.listed_certificates() == []
     platform.mode = KeyMode.CERTIFICATE
+    first = platform.current_certificate
     rotated = platform.rotate()
+    # Published first, signing later (Corrections: the rotation overlaps).
+    assert [k.serial for k in platform.listed_certificates()] == [first.serial, rotated.serial]
+    assert platform.headers(b"{}")["Wechatpay-Serial"] == first.serial
+    platform.start_signing()
     assert platform.headers(b"{}")["Wechatpay-Serial"] == rotated.serial
     assert len(platform.listed_certificates()) == 2
+    platform.retire()
+    assert [k.serial for k in platform.listed_certificates()] == [rotated.serial]
     platform.reset()
     assert (platform.mode, len(platform.certificates)) == (KeyMode.BOTH, 1)
+    assert platform.current_certificate.serial == first.serial
+
+
+def test_in_the_switch_an_answer_is_signed_with_the_key_the_request_named(
+    v3: tuple[V3Side, Path],
+) -> None:
+    platform = v3[0].platform
+    platform.mode = KeyMode.BOTH
+    try:
+        key_id, certificate = platform.public_key.serial, platform.current_certificate.serial
+        assert {platform.answer_key(key_id).serial for _ in range(4)} == {key_id}
+        assert {platform.answer_key(certificate).serial for _ in range(4)} == {certificate}
+        assert {platform.answer_key(None).serial for _ in range(4)} == {certificate}
+        # Notifies (no request) take turns.
+        assert {platform.headers(b"{}")["Wechatpay-Serial"] for _ in range(2)} == {
+            key_id,
+            certificate,
+        }
+    finally:
+        platform.reset()
+
+
+def test_every_signed_message_names_its_signature_type(v3: tuple[V3Side, Path]) -> None:
+    headers = v3[0].platform.headers(b"{}")
+    assert headers["Wechatpay-Signature-Type"] == "WECHATPAY2-SHA256-RSA2048"
 
 
 def _authorization(state: Path, url: str, body: bytes, **changes: str) -> str:
