@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from devstack import protogen, stack
+from devstack.commands import USAGE, markdown_table
 from devstack.layout import ROOT
-
-USAGE = """\
-./dev demo      run the whole system end to end: four payment scenarios (--keep: leave it running)
-./dev test      lint, type-check, check import boundaries, then the whole test suite
-./dev up        start the local stack (PostgreSQL, Redis, Kafka) and leave it running
-./dev down      stop exactly what `up` started
-./dev status    what runs where, with versions and addresses
-./dev env       the environment variables a process needs: eval "$(./dev env)"
-./dev proto     regenerate paystream/ from protos/
-./dev lock      re-pin constraints.txt from the current .venv
-./dev bench     every stage against its baselines (--quick: a few minutes; BENCHMARKS.md)
-./dev chaos     a fault run on private servers: pay N orders while things break, check
-                every order (--orders N, --rate R, --time-scale S; see RELIABILITY.md)
-"""
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None) -> int:
@@ -38,17 +26,77 @@ def cmd_status() -> int:
     return 0
 
 
-def cmd_env() -> int:
+def local_env() -> dict[str, str]:
+    """What a process of this checkout needs: the local system's settings and the `.venv`."""
     from devstack.apps import System
 
-    for key, value in System.local().env().items():
+    venv = Path(sys.prefix)
+    path = os.environ.get("PATH", "")
+    return {
+        **System.local().env(),
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}:{path}" if path else str(venv / "bin"),
+    }
+
+
+def cmd_env() -> int:
+    for key, value in local_env().items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
 
 
-def cmd_test(pytest_args: list[str]) -> int:
+def cmd_run(argv: list[str]) -> int:
+    """Runs one command in the environment `./dev env` prints (against what runs now)."""
+    if not argv:
+        print("usage: ./dev run COMMAND [ARGS...], e.g. ./dev run python -m order.reconcile")
+        return 2
+    env = {**os.environ, **local_env()}
+    path = shutil.which(argv[0], path=env["PATH"])
+    if path is None:
+        print(f"[dev] no command {argv[0]!r} in .venv/bin or on PATH", file=sys.stderr)
+        return 127
+    return subprocess.run([path, *argv[1:]], env=env, check=False).returncode
+
+
+def split_keep(args: list[str]) -> tuple[bool, list[str]]:
+    """`--keep` is ./dev's own: it is taken out of what goes on to pytest or the benchmarks."""
+    return "--keep" in args, [a for a in args if a != "--keep"]
+
+
+def stop_unless_kept(started: list[str], keep: bool) -> None:
+    """The rule of every command: stop what it started, unless --keep."""
+    if not started:
+        return
+    names = ", ".join(stack.NAMES[name] for name in started)
+    if keep:
+        stack.say(f"left running (--keep): {names}; `./dev down` stops them")
+        return
+    stack.stop_servers(started)
+    stack.say(f"stopped what this command started: {names} (--keep leaves them running)")
+
+
+def cmd_test(args: list[str]) -> int:
+    keep, pytest_args = split_keep(args)
+    started_servers = stack.up()
+    try:
+        return _test(pytest_args)
+    finally:
+        stop_unless_kept(started_servers, keep)
+
+
+def cmd_bench(args: list[str]) -> int:
+    keep, bench_args = split_keep(args)
+    started_servers = stack.up()
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "bench", *bench_args], cwd=ROOT, check=False
+        ).returncode
+    finally:
+        stop_unless_kept(started_servers, keep)
+
+
+def _test(pytest_args: list[str]) -> int:
     started = time.monotonic()
-    stack.up()
     env = {**os.environ, **stack.stack_env()}
     bin_dir = os.path.dirname(sys.executable)
     env["PATH"] = f"{bin_dir}:{env.get('PATH', '')}"
@@ -89,10 +137,9 @@ def cmd_lock() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="./dev", usage=USAGE, add_help=False)
-    parser.add_argument("command", nargs="?", default="help")
-    args, rest = parser.parse_known_args(argv)
-    match args.command:
+    args = sys.argv[1:] if argv is None else argv
+    command, rest = (args[0], args[1:]) if args else ("help", [])
+    match command:
         case "up":
             stack.up()
             return cmd_status()
@@ -105,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_env()
         case "test":
             return cmd_test(rest)
+        case "run":
+            return cmd_run(rest)
         case "demo":
             from devstack.demo import main as demo
 
@@ -115,16 +164,13 @@ def main(argv: list[str] | None = None) -> int:
         case "lock":
             return cmd_lock()
         case "bench":
-            stack.up()
-            return subprocess.run(
-                [sys.executable, "-m", "bench", *rest], cwd=ROOT, check=False
-            ).returncode
+            return cmd_bench(rest)
         case "chaos":
             from devstack.chaos.cli import main as chaos
 
             return chaos(rest)
         case "help" | "-h" | "--help":
-            print(USAGE)
+            print(markdown_table() if "--markdown" in rest else USAGE)
             return 0
         case other:
             print(f"unknown command {other!r}\n\n{USAGE}", file=sys.stderr)

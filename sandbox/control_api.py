@@ -6,6 +6,7 @@ notify attempt, inject faults, reset. Documented in the README ("The WeChat Pay 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from payment.wechatpay.constants import CODE_URL_VALIDITY
+from payment.wechatpay.types import TradeState
 from sandbox.deliveries import Delivery
 from sandbox.failures import PayRefusedError
 from sandbox.faults import FaultSettings
@@ -133,6 +135,9 @@ def _invalid(error: ValidationError | ValueError) -> JSONResponse:
     return JSONResponse({"error": "INVALID_REQUEST", "detail": detail}, status_code=422)
 
 
+MAX_LISTED = 200
+
+
 async def _json(request: Request) -> Any:
     try:
         return await request.json()
@@ -190,11 +195,32 @@ def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
         return JSONResponse(order_json(order))
 
     async def find_order(request: Request) -> Response:
-        code_url = request.query_params.get("code_url", "")
-        order = sandbox.store.by_code_url.get(code_url)
+        if "code_url" not in request.query_params:
+            return list_orders(request)
+        order = sandbox.store.by_code_url.get(request.query_params["code_url"])
         if order is None:
             return _error(404, "ORDER_NOT_FOUND", "no order has this code_url")
         return JSONResponse(order_json(order))
+
+    def list_orders(request: Request) -> Response:
+        """The newest orders (`limit`, default 20, at most 200), of one `state` if named: what
+        the phone page offers when it is opened without a code."""
+        state = request.query_params.get("state")
+        if state is not None and state not in {t.value for t in TradeState}:
+            return _error(400, "PARAM_ERROR", f"state must be one of {', '.join(TradeState)}")
+        try:
+            limit = int(request.query_params.get("limit", "20"))
+        except ValueError:
+            limit = -1
+        if not 1 <= limit <= MAX_LISTED:
+            return _error(400, "PARAM_ERROR", f"limit must be a whole number 1-{MAX_LISTED}")
+        orders = (
+            (o.created_at, n, o)
+            for n, o in enumerate(sandbox.store.orders.values())
+            if state in (None, o.state.value)
+        )
+        newest = heapq.nlargest(limit, orders, key=lambda entry: entry[:2])
+        return JSONResponse({"orders": [order_json(o) for _, _, o in newest]})
 
     async def age_order(request: Request) -> Response:
         order = _order(request)

@@ -18,16 +18,8 @@ from devstack.demo.progress import Outcome, Progress, ScenarioFailedError, descr
 from devstack.demo.scenarios import SCENARIOS
 from devstack.demo.wiring import log_to, wired
 from devstack.layout import HOST
-from devstack.services.kafka import Kafka
-from devstack.services.postgres import Postgres
-from devstack.services.redis import Redis
 from order.reconcile.bootstrap import CannotRunError
 
-SERVERS: dict[str, Postgres | Redis | Kafka] = {
-    "postgres": stack.POSTGRES,
-    "redis": stack.REDIS,
-    "kafka": stack.KAFKA,
-}
 EXPECTED_FAILURES = (
     ScenarioFailedError,
     grpc.aio.AioRpcError,
@@ -95,12 +87,19 @@ def main(argv: Sequence[str] = ()) -> int:
 def start_stack(progress: Progress) -> list[str]:
     """Starts PostgreSQL, Redis and Kafka where they do not run; names the ones it started."""
     progress.heading("Starting")
-    down = [name for name, server in SERVERS.items() if not server.running()]
     began = time.monotonic()
-    stack.up()
-    state = f"started {', '.join(down)}" if down else "already running"
-    progress.ok(time.monotonic() - began, f"stack: PostgreSQL, Redis, Kafka {state}")
-    return down
+    started = stack.up()
+    progress.ok(time.monotonic() - began, f"stack: {stack_state(started)}")
+    return started
+
+
+def stack_state(started: Sequence[str]) -> str:
+    """`started PostgreSQL, Redis, Kafka`, `PostgreSQL, Redis, Kafka already running`, or both."""
+    new = [stack.NAMES[name] for name in stack.NAMES if name in started]
+    old = [stack.NAMES[name] for name in stack.NAMES if name not in started]
+    said = [f"started {', '.join(new)}"] if new else []
+    said += [f"{', '.join(old)} already running"] if old else []
+    return "; ".join(said)
 
 
 def start_apps(system: System, progress: Progress, started: list[App]) -> None:
@@ -154,14 +153,12 @@ def stop(progress: Progress, system: System, apps: list[App], servers: list[str]
     began = time.monotonic()
     for app in reversed(apps):
         system.stop(app)
-    for name in ("kafka", "redis", "postgres"):
-        if name in servers:
-            SERVERS[name].stop()
+    stack.stop_servers(servers)
     stopped = [a.name for a in reversed(apps)] + [
         n for n in ("kafka", "redis", "postgres") if n in servers
     ]
     progress.ok(time.monotonic() - began, f"stopped what the demo started: {', '.join(stopped)}")
-    if len(servers) < len(SERVERS):
+    if len(servers) < len(stack.SERVERS):
         progress.line("     (what ran before the demo still runs; `./dev down` stops everything)")
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from devstack.demo import steps
 from devstack.demo.progress import Progress, ScenarioFailedError
@@ -35,7 +37,7 @@ class Scenario:
 
 
 async def happy_path(w: Wiring, p: Progress) -> str:
-    order = await steps.create_order(w, p, 1999, "Flat white")
+    order = await steps.create_order(w, p, 1999, "馥芮白咖啡")
     native = await steps.create_native(w, p, order)
     p.note("the code_url as the QR code the customer scans (the cashier page shows it as SVG):")
     steps.print_qr(p, native.code_url)
@@ -51,7 +53,7 @@ async def happy_path(w: Wiring, p: Progress) -> str:
 
 
 async def lost_notify(w: Wiring, p: Progress) -> str:
-    order = await steps.create_order(w, p, 2500, "Cheesecake")
+    order = await steps.create_order(w, p, 2500, "纽约芝士蛋糕")
     await steps.create_native(w, p, order)
     await steps.pay(
         w, p, "the customer pays; the sandbox drops the notify", order.id, delivery="drop"
@@ -83,7 +85,7 @@ async def timeout(w: Wiring, p: Progress) -> str:
         " This pass runs with\nRECONCILE_CLOSE_GRACE_SECONDS=0 (default 60 s: WeChat's clock may"
         " run behind)."
     )
-    order = await steps.create_order(w, p, 3800, "Sourdough loaf", expire_in=PAYMENT_WINDOW)
+    order = await steps.create_order(w, p, 3800, "酸种面包", expire_in=PAYMENT_WINDOW)
     await steps.create_native(w, p, order, expire_in=WECHAT_MINIMUM)
     with p.step("nobody pays; the order's expire time passes") as step:
         left = order.expire_time.ToDatetime().timestamp() - time.time()
@@ -106,7 +108,7 @@ async def timeout(w: Wiring, p: Progress) -> str:
 
 
 async def duplicate_storm(w: Wiring, p: Progress) -> str:
-    order = await steps.create_order(w, p, 999, "Espresso")
+    order = await steps.create_order(w, p, 999, "意式浓缩")
     await steps.create_native(w, p, order)
     await steps.pay(
         w,
@@ -123,13 +125,15 @@ async def duplicate_storm(w: Wiring, p: Progress) -> str:
             done = [d for d in found if d["state"] == "delivered"]
             return found if len(done) == STORM_COPIES else None
 
-        await steps.eventually(all_delivered, steps.SETTLE_TIMEOUT, "not every copy delivered")
+        answers = await steps.eventually(
+            all_delivered, steps.SETTLE_TIMEOUT, "not every copy delivered"
+        )
         records = await steps.observations(w, order.id, STORM_COPIES)
         ids = {r.observation_id for r in records}
         if len(records) < STORM_COPIES or len(ids) != 1:
             raise ScenarioFailedError(f"{len(records)} records, {len(ids)} observation ids")
         step.done(
-            f"→ {STORM_COPIES} × SUCCESS from the gateway; {len(records)} records on "
+            f"→ {gateway_answers(answers)} from the gateway; {len(records)} records on "
             f"{w.observations.topic}, all one observation id"
         )
     events = await steps.read_events(w, p, order.id, "OrderPaid", settle=QUIET_SECONDS)
@@ -143,6 +147,19 @@ async def duplicate_storm(w: Wiring, p: Progress) -> str:
         f"{STORM_COPIES - 1} copies' observation id"
     )
     return f"{STORM_COPIES} notifies → one change (version 2), one OrderPaid"
+
+
+def gateway_answers(deliveries: list[dict[str, Any]]) -> str:
+    """What the gateway answered the delivered copies, as the sandbox recorded it: `16 × SUCCESS`
+    for v2's XML, `16 × HTTP 204` for v3's empty answer."""
+    last = [d["attempts"][-1] for d in deliveries if d["attempts"]]
+    said = Counter(
+        "SUCCESS"
+        if a["http_status"] == 200 and "SUCCESS" in a["reply_excerpt"]
+        else f"HTTP {a['http_status']}"
+        for a in last
+    )
+    return ", ".join(f"{count} × {what}" for what, count in said.most_common())
 
 
 SCENARIOS = (

@@ -56,7 +56,10 @@ async def create_order(
     with p.step(label) as step:
         answer = await w.orders.CreateOrder(request, timeout=CALL_TIMEOUT)
         order = answer.order
-        step.done(f"→ {order.id}  {status_name(order.status)}  {yuan(order.total_fee)}")
+        step.done(
+            f"→ {order.id}  {status_name(order.status)}  {yuan(order.total_fee)}  "
+            f"{order.description}"
+        )
     return order
 
 

@@ -12,7 +12,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +79,9 @@ def jars_ready() -> bool:
     return (LIB / ".complete").exists()
 
 
-def fetch_jars() -> None:
-    """Resolves the broker and its runtime dependencies from Maven Central (once per version)."""
+def fetch_jars(say: Callable[[str], None] = print) -> None:
+    """Resolves the broker and its runtime dependencies from Maven Central (once per version),
+    saying every few seconds how many files it has downloaded so far."""
     if jars_ready():
         return
     SHARED.mkdir(parents=True, exist_ok=True)
@@ -87,25 +90,32 @@ def fetch_jars() -> None:
     if LIB.exists():
         shutil.rmtree(LIB)
     mvn = shutil.which("mvn") or "/usr/bin/mvn"
-    result = subprocess.run(
-        [
-            mvn,
-            "-q",
-            "-B",
-            "--no-transfer-progress",
-            "-Dstyle.color=never",
-            "-f",
-            str(pom),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={LIB}",
-            "-DincludeScope=runtime",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"resolving Kafka {KAFKA_VERSION} from Maven failed:\n{result.stdout}")
+    argv = [
+        mvn,
+        "-B",
+        "-Dstyle.color=never",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={LIB}",
+        "-DincludeScope=runtime",
+    ]
+    output: list[str] = []
+    downloaded, last = 0, time.monotonic()
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as mvn_process:
+        assert mvn_process.stdout is not None  # stdout=PIPE above
+        for line in mvn_process.stdout:
+            output.append(line)
+            downloaded += line.startswith("Downloaded from")
+            if time.monotonic() - last >= 5:
+                last = time.monotonic()
+                say(f"  … Maven: {downloaded} files downloaded so far")
+    if mvn_process.returncode != 0:
+        raise SystemExit(
+            f"resolving Kafka {KAFKA_VERSION} from Maven failed:\n{''.join(output[-40:])}"
+        )
     (LIB / ".complete").write_text(KAFKA_VERSION)
 
 

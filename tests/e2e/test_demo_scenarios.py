@@ -4,6 +4,7 @@ with mutual TLS on every gRPC call (each process its own certificate, the local 
 
 from __future__ import annotations
 
+import io
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -53,8 +54,13 @@ def system(
 
 
 async def test_every_demo_scenario_passes(system: System) -> None:
-    outcomes = await run_scenarios(system, Progress())
+    printed = io.StringIO()
+    outcomes = await run_scenarios(system, Progress(printed, color=False))
     assert [(o.title, o.passed) for o in outcomes] == [(o.title, True) for o in outcomes], [
         o.what for o in outcomes if not o.passed
     ]
     assert len(outcomes) == 4
+    # What the storm's copies were answered, in the protocol's own words (v3 answers 204).
+    answered = "16 × SUCCESS" if system.api_version == "v2" else "16 × HTTP 204"
+    assert f"→ {answered} from the gateway" in printed.getvalue()
+    assert "馥芮白咖啡" in printed.getvalue()

@@ -96,3 +96,45 @@ async def test_the_phone_page_shows_the_order_and_a_pay_button(
     assert page.headers["content-type"].startswith("text/html")
     assert '<button id="pay"' in page.text
     assert 'fetch("pay"' in page.text
+
+
+async def test_the_open_orders_are_listed_newest_first_for_the_phone_page(
+    sandbox: SandboxHandle, sandbox_control: SandboxControl
+) -> None:
+    created = await new_orders(sandbox, 3)
+    paid_number = created[0][0]
+    await sandbox_control.http.post(
+        "/sandbox/pay", json={"out_trade_no": paid_number, "delivery": "drop"}
+    )
+    listed = await sandbox_control.http.get(
+        "/sandbox/orders", params={"state": "NOTPAY", "limit": 200}
+    )
+    numbers = [o["out_trade_no"] for o in listed.json()["orders"]]
+    assert paid_number not in numbers
+    assert [n for n in numbers if n in {n for n, _ in created}] == [
+        created[2][0],
+        created[1][0],
+    ]
+    assert {o["trade_state"] for o in listed.json()["orders"]} == {"NOTPAY"}
+    two = await sandbox_control.http.get("/sandbox/orders", params={"limit": 2})
+    assert len(two.json()["orders"]) == 2
+
+
+@pytest.mark.parametrize(
+    "params", [{"state": "PAIDISH"}, {"limit": "0"}, {"limit": "201"}, {"limit": "many"}]
+)
+async def test_a_bad_order_listing_is_a_clear_400(
+    sandbox_control: SandboxControl, params: dict[str, str]
+) -> None:
+    answer = await sandbox_control.http.get("/sandbox/orders", params=params)
+    assert (answer.status_code, answer.json()["error"]) == (400, "PARAM_ERROR")
+
+
+async def test_the_phone_page_without_a_code_offers_a_pick_and_a_code_url_field(
+    sandbox_control: SandboxControl,
+) -> None:
+    page = await sandbox_control.http.get("/sandbox/phone")
+    assert page.status_code == 200
+    assert 'id="open-orders"' in page.text
+    assert 'name="code_url"' in page.text
+    assert "orders?state=NOTPAY" in page.text
