@@ -173,7 +173,7 @@ def print_urls(progress: Progress, system: System) -> None:
         ("gateway", f"http://{HOST}:{p.gateway}/wechatpay/v2/notify", "WeChat's notifies"),
         ("deliveries", f"http://{HOST}:{p.sandbox}/sandbox/deliveries", "every notify attempt"),
         ("logs", f"{system.home / 'logs'}/", ""),
-        ("environment", 'eval "$(./dev env)"', "for python -m order.reconcile and friends"),
+        ("run a module", "./dev run python -m order.reconcile", 'or eval "$(./dev env)" first'),
     ]
     for name, where, what in rows:
         progress.line(f"  {name:<15} {where:<45} {what}".rstrip())
