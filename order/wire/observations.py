@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 from google.protobuf.message import DecodeError
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from order.domain import Observation, RefundObservation, RefundStatus, TradeState
 from order.wire.enums import REFUND_STATUSES, SOURCES, TRADE_STATES, TRADE_STATES_PB
@@ -58,6 +59,11 @@ def _validated(record: events_pb2.PaymentObserved) -> Observation | Poison:
         return Poison(f"source {record.source} is not NOTIFY, POLL or CANCEL")
     if record.total_fee < 0 or record.cash_fee < 0:
         return Poison("negative amount")
+    try:
+        success_time = _time(record, "success_time")
+        observed_time = _time(record, "observed_time")
+    except _OutOfRangeError as error:
+        return Poison(str(error))
     refund = None
     if record.HasField("refund"):
         refund_or_poison = _refund(record.refund)
@@ -82,8 +88,8 @@ def _validated(record: events_pb2.PaymentObserved) -> Observation | Poison:
         transaction_id=record.transaction_id,
         total_fee=record.total_fee,
         cash_fee=record.cash_fee,
-        success_time=_time(record, "success_time"),
-        observed_time=_time(record, "observed_time"),
+        success_time=success_time,
+        observed_time=observed_time,
         refund=refund,
         currency=record.currency,
         cash_currency=record.cash_currency,
@@ -98,21 +104,40 @@ def _refund(record: events_pb2.RefundObserved) -> RefundObservation | Poison:
         return Poison(f"refund_status {record.refund_status} is not a refund status")
     if record.refund_fee < 0 or (status is RefundStatus.SUCCESS and record.refund_fee < 1):
         return Poison("refund without a valid refund_fee")
+    try:
+        success_time = (
+            _checked(record.success_time, "success_time")
+            if record.HasField("success_time")
+            else None
+        )
+    except _OutOfRangeError as error:
+        return Poison(f"refund {error}")
     return RefundObservation(
         out_refund_no=record.out_refund_no,
         refund_id=record.refund_id,
         status=status,
         refund_fee=record.refund_fee,
-        success_time=from_timestamp(record.success_time)
-        if record.HasField("success_time")
-        else None,
+        success_time=success_time,
     )
+
+
+class _OutOfRangeError(Exception):
+    pass
 
 
 def _time(
     record: events_pb2.PaymentObserved, field: Literal["success_time", "observed_time"]
 ) -> datetime | None:
-    return from_timestamp(getattr(record, field)) if record.HasField(field) else None
+    return _checked(getattr(record, field), field) if record.HasField(field) else None
+
+
+def _checked(stamp: Timestamp, field: str) -> datetime | None:
+    try:
+        return from_timestamp(stamp)
+    except (ValueError, OverflowError) as error:  # outside 0001-01-01 .. 9999-12-31
+        raise _OutOfRangeError(
+            f"{field} is not a time ({stamp.seconds} s, {stamp.nanos} ns): {error}"
+        ) from error
 
 
 def _header(headers: Headers, name: str) -> bytes | None:

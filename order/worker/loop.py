@@ -2,10 +2,10 @@
 
 For one batch of records (offset order per partition):
 1. decode; a record that can never be applied is poison (it goes to the dead-letter topic);
-2. apply the observations in one PostgreSQL transaction (`BatchApplier`); while PostgreSQL is
-   down, retry the same batch with backoff, the consumer paused but polling; a database error
-   that is not transient is narrowed down by applying the records one by one, and the record
-   that still fails is poison;
+2. apply the observations in one PostgreSQL transaction (`BatchApplier`); while the failure is
+   transient (`failures.is_transient`: PostgreSQL down, a collision), retry the same batch with
+   backoff, the consumer paused but polling; any other failure is narrowed down by bisection,
+   and the record that still fails alone is poison;
 3. send the poison records to the dead-letter topic and wait for the broker's acks;
 4. refresh Redis (bounded: Redis is derived and never blocks progress);
 5. store the offsets.
@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import psycopg
 from confluent_kafka import Message
 
 from order.domain import Observation, Outcome
@@ -32,7 +31,7 @@ from order.worker.backoff import Backoff
 from order.worker.consumer import ObservationConsumer
 from order.worker.database import BatchApplier
 from order.worker.dead_letters import DeadLetters
-from order.worker.failures import TRANSIENT_DATABASE_ERRORS, TRANSIENT_KAFKA_ERRORS
+from order.worker.failures import TRANSIENT_KAFKA_ERRORS, is_transient
 from order.worker.records import headers_of
 from order.worker.redis_refresh import RedisRefresher
 from runtime.logs import get_logger
@@ -86,7 +85,7 @@ class Worker:
     async def handle(self, messages: Sequence[Message], stop: asyncio.Event) -> None:
         started = time.perf_counter()
         metrics.BATCH_SIZE.observe(len(messages))
-        items: list[Item] = [(m, decode(m.value(), headers_of(m))) for m in messages]
+        items: list[Item] = [(m, _decoded(m)) for m in messages]
         try:
             items, result = await self._apply(items, stop)
             if self._faults.after_commit is not None:
@@ -105,44 +104,45 @@ class Worker:
     async def _apply(
         self, items: list[Item], stop: asyncio.Event
     ) -> tuple[list[Item], BatchResult]:
+        """Applies the observations in one transaction, retrying while the failure is transient.
+        Any other failure is narrowed down by bisection: each half is applied on its own, and a
+        single record that still fails is poison."""
         backoff = Backoff(cap=self._retry_max)
         while True:
+            positions = [i for i, (_, o) in enumerate(items) if isinstance(o, Observation)]
             observations = [o for _, o in items if isinstance(o, Observation)]
+            if not observations:
+                return items, BatchResult()
             try:
                 return items, await self._applier.apply(observations)
-            except TRANSIENT_DATABASE_ERRORS as error:
+            except Exception as error:  # classified by is_transient: nothing may stall the loop
+                if not is_transient(error):
+                    return await self._narrow(items, positions, error, stop)
                 log.warning("batch not applied; retrying", error=repr(error))
                 metrics.RETRIES.labels("postgres").inc()
-            except psycopg.Error as error:
-                log.error("batch cannot be applied; narrowing it down", error=repr(error))
-                return await self._apply_one_by_one(items, stop)
             items = await self._wait(items, backoff.next(), stop)
 
-    async def _apply_one_by_one(
-        self, items: list[Item], stop: asyncio.Event
+    async def _narrow(
+        self, items: list[Item], positions: list[int], error: Exception, stop: asyncio.Event
     ) -> tuple[list[Item], BatchResult]:
-        merged = BatchResult()
-        done: list[Item] = []
-        for message, decoded in items:
-            if isinstance(decoded, Poison):
-                done.append((message, decoded))
-                continue
-            backoff = Backoff(cap=self._retry_max)
-            while True:
-                try:
-                    result = await self._applier.apply([decoded])
-                except TRANSIENT_DATABASE_ERRORS as error:
-                    log.warning("record not applied; retrying", error=repr(error))
-                    metrics.RETRIES.labels("postgres").inc()
-                    await self._wait([(message, decoded)], backoff.next(), stop)
-                    continue
-                except psycopg.Error as error:
-                    done.append((message, Poison(f"cannot be applied: {error!r}")))
-                    break
-                _merge(merged, result)
-                done.append((message, decoded))
-                break
-        return done, merged
+        if len(positions) == 1:
+            message, _ = items[positions[0]]
+            log.error(
+                "record cannot be applied",
+                topic=message.topic(),
+                partition=message.partition(),
+                offset=message.offset(),
+                error=repr(error),
+            )
+            poisoned = list(items)
+            poisoned[positions[0]] = (message, Poison(f"cannot be applied: {error!r}"))
+            return poisoned, BatchResult()
+        log.error("batch cannot be applied; narrowing it down", records=len(positions))
+        middle = positions[len(positions) // 2]
+        left, left_result = await self._apply(items[:middle], stop)
+        right, right_result = await self._apply(items[middle:], stop)
+        _merge(left_result, right_result)
+        return left + right, left_result
 
     # --- 3. dead letters --------------------------------------------------------------------
 
@@ -201,6 +201,14 @@ class Worker:
             metrics.OBSERVATIONS.labels(outcome.value).inc(count)
         if result.duplicates:
             metrics.OBSERVATIONS.labels("DUPLICATE").inc(result.duplicates)
+
+
+def _decoded(message: Message) -> Observation | Poison:
+    try:
+        return decode(message.value(), headers_of(message))
+    except Exception as error:  # one record must never stop every partition
+        log.error("record cannot be decoded", offset=message.offset(), error=repr(error))
+        return Poison(f"cannot be decoded: {error!r}")
 
 
 def _merge(into: BatchResult, result: BatchResult) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from order.domain import Order
 from order.store import REDIS_ERRORS, Snapshots
 from order.worker import metrics
-from order.worker.failures import TRANSIENT_DATABASE_ERRORS
+from order.worker.failures import DATABASE_ERRORS, is_transient
 from runtime.logs import get_logger
 
 log = get_logger(__name__)
@@ -72,18 +72,24 @@ class RedisRefresher:
         if not self._backlog or self._resting():
             return
         chunk = list(self._backlog)[:REPAIR_CHUNK]
+        repaired = True
         try:
             orders = await self._read_orders(chunk)
             await self._write(orders)
         except REDIS_ERRORS as error:
             self._failed(error)
             return
-        except TRANSIENT_DATABASE_ERRORS:
-            return  # the consumer loop reports PostgreSQL trouble; try again later
+        except DATABASE_ERRORS as error:
+            if is_transient(error):
+                return  # the consumer loop reports PostgreSQL trouble; try again later
+            # Redis is derived: the next observation of these orders writes them again.
+            log.error("redis repair dropped", orders=len(chunk), error=repr(error))
+            repaired = False
         for order_id in chunk:
             self._backlog.pop(order_id, None)
         metrics.REDIS_BACKLOG.set(len(self._backlog))
-        log.info("redis repaired", orders=len(chunk), backlog=len(self._backlog))
+        if repaired:
+            log.info("redis repaired", orders=len(chunk), backlog=len(self._backlog))
 
     async def _write(self, orders: list[Order]) -> None:
         await self._snapshots.put(*orders)

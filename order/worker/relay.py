@@ -18,7 +18,7 @@ from psycopg import AsyncConnection
 from order.store import OUTBOX_CHANNEL
 from order.worker import metrics
 from order.worker.backoff import Backoff
-from order.worker.failures import TRANSIENT_DATABASE_ERRORS, TRANSIENT_KAFKA_ERRORS
+from order.worker.failures import DATABASE_ERRORS, TRANSIENT_KAFKA_ERRORS, is_transient
 from runtime.kafka import HEADER_MESSAGE_TYPE, AckingProducer
 from runtime.logs import get_logger
 from runtime.observations import MESSAGE_TYPE_ORDER_EVENT
@@ -65,7 +65,9 @@ class OutboxRelay:
                 async with conn:
                     await self._lead(conn, stop)
                 backoff.reset()
-            except TRANSIENT_DATABASE_ERRORS as error:
+            except DATABASE_ERRORS as error:
+                if not is_transient(error):
+                    raise
                 log.warning("outbox relay interrupted; retrying", error=repr(error))
                 await _sleep(backoff.next(), stop)
             finally:

@@ -49,10 +49,12 @@ async def _placed(
     return order_id
 
 
-def _order_events(kafka_bootstrap: str, topic: str, expect: int) -> list[events_pb2.OrderEvent]:
+async def _order_events(
+    kafka_bootstrap: str, topic: str, expect: int
+) -> list[events_pb2.OrderEvent]:
     return [
         events_pb2.OrderEvent.FromString(r.value)
-        for r in read_topic(kafka_bootstrap, topic, expect=expect)
+        for r in await read_topic(kafka_bootstrap, topic, expect=expect)
     ]
 
 
@@ -99,7 +101,7 @@ async def test_refunds_notified_before_their_payment_end_the_order_as_wechat_kno
     order = load_order(database_url, order_id)
     assert order is not None
     assert (order.refunded_fee, order.anomaly) == (1000, None)
-    events = _order_events(kafka_bootstrap, order_topics.events, expect=3)
+    events = await _order_events(kafka_bootstrap, order_topics.events, expect=3)
     assert [e.WhichOneof("kind") for e in events] == ["paid", "refunded", "refunded"]
     assert len({e.event_id for e in events}) == 3
     assert [(e.refunded.refund_fee, e.refunded.refunded_fee) for e in events[1:]] == [

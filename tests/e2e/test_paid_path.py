@@ -71,7 +71,7 @@ async def test_a_paid_order_ends_paid_with_one_order_paid_event(
     await asyncio.sleep(1.0)  # room for a duplicate notify or event, which must not appear
     events = [
         events_pb2.OrderEvent.FromString(r.value)
-        for r in read_topic(kafka_bootstrap, order_topics.events, expect=1)
+        for r in await read_topic(kafka_bootstrap, order_topics.events, expect=1)
     ]
     assert [(e.order_id, e.WhichOneof("kind")) for e in events] == [(order_id, "paid")]
     assert events[0].paid.transaction_id == order.transaction_id

@@ -210,7 +210,7 @@ async def test_cancel_reports_nothing_when_payment_service_is_unavailable(
     with pytest.raises(grpc.aio.AioRpcError) as failed:
         await order_api.stub.CancelOrder(order_pb2.CancelOrderRequest(id=created.order.id))
     assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
-    assert read_topic(kafka_bootstrap, order_topics.observations, expect=0, timeout=1) == []
+    assert await read_topic(kafka_bootstrap, order_topics.observations, expect=0, timeout=1) == []
 
     with pytest.raises(grpc.aio.AioRpcError) as unknown:
         await order_api.stub.CancelOrder(order_pb2.CancelOrderRequest(id="no-such-order"))
@@ -226,7 +226,7 @@ async def test_cancel_without_a_worker_answers_within_the_deadline_with_the_repo
     )
     assert answer.outcome == order_pb2.CANCEL_OUTCOME_CLOSED
     assert answer.order.status == order_pb2.ORDER_STATUS_PENDING
-    records = read_topic(kafka_bootstrap, order_topics.observations, expect=1)
+    records = await read_topic(kafka_bootstrap, order_topics.observations, expect=1)
     assert len(records) == 1
     observed = events_pb2.PaymentObserved.FromString(records[0].value)
     assert (observed.out_trade_no, observed.source) == (

@@ -124,7 +124,9 @@ async def test_each_event_is_published_once_in_order_per_order_with_its_stable_i
                 scalar(database_url, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
             )
         )
-    published = _events_by_order(read_topic(kafka_bootstrap, order_topics.events, expect=total))
+    published = _events_by_order(
+        await read_topic(kafka_bootstrap, order_topics.events, expect=total)
+    )
     assert {
         order_id: [(e.event_id, e.order_version) for e in events]
         for order_id, events in published.items()
@@ -162,7 +164,7 @@ async def test_two_relays_never_publish_at_the_same_time_and_hand_over_cleanly(
     assert max(leaders_seen) == 1
     expected = _outbox(database_url)
     published = _events_by_order(
-        read_topic(kafka_bootstrap, order_topics.events, expect=len(ids) * 3)
+        await read_topic(kafka_bootstrap, order_topics.events, expect=len(ids) * 3)
     )
     assert {
         order_id: [(e.event_id, e.order_version) for e in events]

@@ -54,7 +54,7 @@ async def test_paid_notify_makes_the_order_paid_with_one_event_published(
     assert redis.hget(snapshot_key(order_id), "version") == b"2"
     assert redis.zscore(PENDING_KEY, order_id) is None
 
-    records = read_topic(kafka_bootstrap, order_topics.events, expect=1)
+    records = await read_topic(kafka_bootstrap, order_topics.events, expect=1)
     assert len(records) == 1
     assert records[0].key == order_id.encode()
     assert records[0].headers["message-type"] == MESSAGE_TYPE_ORDER_EVENT

@@ -91,7 +91,7 @@ async def test_a_worker_killed_after_its_commit_replays_without_changing_anythin
     assert (order.status, order.version) == (Status.PAID, 2)
     redis = redis_sync.Redis.from_url(redis_url)
     assert not redis.exists(snapshot_key(order_id))  # killed before the Redis refresh
-    offsets = committed_offsets(
+    offsets = await committed_offsets(
         kafka_bootstrap, order_topics.observations, order_topics.group, partitions=3
     )
     assert all(offset < 0 for offset in offsets)  # ... and before the offset store
@@ -99,20 +99,14 @@ async def test_a_worker_killed_after_its_commit_replays_without_changing_anythin
     replay = _start_worker(_worker_env(worker_settings), log)
     try:
         await eventually(lambda: redis.hget(snapshot_key(order_id), "version") == b"2", 40)
-        await eventually(
-            lambda: (
-                sum(
-                    o
-                    for o in committed_offsets(
-                        kafka_bootstrap, order_topics.observations, order_topics.group
-                    )
-                    if o > 0
-                )
-                == 1
-            ),
-            20,
-            0.5,
-        )
+
+        async def one_offset_committed() -> bool:
+            offsets = await committed_offsets(
+                kafka_bootstrap, order_topics.observations, order_topics.group
+            )
+            return sum(o for o in offsets if o > 0) == 1
+
+        await eventually(one_offset_committed, 20, 0.5)
     finally:
         replay.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(replay.wait, 30) == 0, log.read_text()
@@ -122,7 +116,7 @@ async def test_a_worker_killed_after_its_commit_replays_without_changing_anythin
     assert (order.status, order.version) == (Status.PAID, 2)
     assert scalar(database_url, "SELECT count(*) FROM inbox") == 1
     assert scalar(database_url, "SELECT count(*) FROM outbox") == 1
-    records = read_topic(kafka_bootstrap, order_topics.events, expect=1)
+    records = await read_topic(kafka_bootstrap, order_topics.events, expect=1)
     assert [events_pb2.OrderEvent.FromString(r.value).order_id for r in records] == [order_id]
 
 
@@ -170,7 +164,7 @@ async def test_postgres_crashing_mid_stream_loses_and_doubles_nothing(
                 "SELECT count(*), count(DISTINCT order_id) FROM outbox"
             ).fetchone() == (120, 120)
             outbox_ids = {row[0] for row in conn.execute("SELECT event_id FROM outbox")}
-    published = read_topic(kafka_bootstrap, order_topics.events, expect=120, timeout=30)
+    published = await read_topic(kafka_bootstrap, order_topics.events, expect=120, timeout=30)
     assert {events_pb2.OrderEvent.FromString(r.value).event_id for r in published} == outbox_ids
 
 

@@ -133,7 +133,7 @@ async def test_a_dropped_notify_is_recovered_by_the_next_pass(
     assert paid.transaction_id
     events = [
         events_pb2.OrderEvent.FromString(r.value)
-        for r in read_topic(kafka_bootstrap, order_topics.events, expect=1)
+        for r in await read_topic(kafka_bootstrap, order_topics.events, expect=1)
     ]
     assert [e.WhichOneof("kind") for e in events] == ["paid"]
 
@@ -163,7 +163,7 @@ async def test_an_expired_unpaid_order_is_closed_at_wechat_first_then_locally(
         )
     events = [
         events_pb2.OrderEvent.FromString(r.value)
-        for r in read_topic(kafka_bootstrap, order_topics.events, expect=2)
+        for r in await read_topic(kafka_bootstrap, order_topics.events, expect=2)
     ]
     assert [e.WhichOneof("kind") for e in events] == ["closed", "closed"]
     assert {e.closed.reason for e in events} == {"timeout"}
@@ -345,7 +345,7 @@ async def test_a_poll_answering_refund_reports_the_refunds_so_the_order_ends_ref
     assert order.refunded_fee == 1000
     events = [
         events_pb2.OrderEvent.FromString(r.value)
-        for r in read_topic(kafka_bootstrap, order_topics.events, expect=3)
+        for r in await read_topic(kafka_bootstrap, order_topics.events, expect=3)
     ]
     assert [e.WhichOneof("kind") for e in events] == ["paid", "refunded", "refunded"]
     assert sum(e.refunded.refund_fee for e in events[1:]) == 1000

@@ -158,7 +158,7 @@ async def _published_events(
     bootstrap: str, topics: OrderTopics, expect: int
 ) -> Counter[tuple[str, str]]:
     """(order id, kind) → how many distinct event ids reached order.events."""
-    records = read_topic(bootstrap, topics.events, expect=expect, timeout=30)
+    records = await read_topic(bootstrap, topics.events, expect=expect, timeout=30)
     distinct = {}
     for record in records:
         event = events_pb2.OrderEvent.FromString(record.value)
@@ -190,7 +190,7 @@ async def test_every_notify_delivered_sixteen_times_at_once_changes_the_order_on
     assert {d["state"] for d in deliveries} == {"delivered"}  # each copy answered SUCCESS
     await _all_applied(database_url, kafka_bootstrap, order_topics, ids)
 
-    records = read_topic(kafka_bootstrap, order_topics.observations, expect=20 * 17)
+    records = await read_topic(kafka_bootstrap, order_topics.observations, expect=20 * 17)
     notified = [
         o
         for o in map(events_pb2.PaymentObserved.FromString, (r.value for r in records))
