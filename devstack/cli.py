@@ -45,7 +45,7 @@ def cmd_env() -> int:
     return 0
 
 
-def cmd_run(argv: list[str]) -> int:
+def cmd_run(argv: list[str]) -> int:  # noqa: RET503 - execve does not return
     """Runs one command in the environment `./dev env` prints (against what runs now)."""
     if not argv:
         print("usage: ./dev run COMMAND [ARGS...], e.g. ./dev run python -m order.reconcile")
@@ -55,7 +55,9 @@ def cmd_run(argv: list[str]) -> int:
     if path is None:
         print(f"[dev] no command {argv[0]!r} in .venv/bin or on PATH", file=sys.stderr)
         return 127
-    return subprocess.run([path, *argv[1:]], env=env, check=False).returncode
+    sys.stdout.flush()
+    # The user's own command: it gets Ctrl-C and gives its exit code itself.
+    os.execve(path, [path, *argv[1:]], env)  # noqa: S606
 
 
 def split_keep(args: list[str]) -> tuple[bool, list[str]]:

@@ -16,9 +16,12 @@ from devstack import stack
 from devstack.apps import App, System
 from devstack.demo.progress import Outcome, Progress, ScenarioFailedError, describe
 from devstack.demo.scenarios import SCENARIOS
-from devstack.demo.wiring import log_to, wired
+from devstack.demo.steps import CALL_TIMEOUT
+from devstack.demo.stock import DemoStock
+from devstack.demo.wiring import Wiring, log_to, wired
 from devstack.layout import HOST
 from order.reconcile.bootstrap import CannotRunError
+from paystream.order.v1 import order_pb2
 
 EXPECTED_FAILURES = (
     ScenarioFailedError,
@@ -129,7 +132,22 @@ async def _run_all(system: System, progress: Progress) -> list[Outcome]:
             except EXPECTED_FAILURES as error:
                 what, passed = describe(error), False
             outcomes.append(Outcome(number, scenario.title, passed, time.monotonic() - began, what))
+        if wiring.stock is not None:
+            outcomes.append(await stock_outcome(wiring, wiring.stock, len(outcomes) + 1))
     return outcomes
+
+
+async def stock_outcome(wiring: Wiring, stock: DemoStock, number: int) -> Outcome:
+    """The stock line: every order's reservation ended as the order did."""
+    began = time.monotonic()
+    statuses = {}
+    for order_id in stock.orders:
+        answer = await wiring.orders.GetOrder(
+            order_pb2.GetOrderRequest(id=order_id), timeout=CALL_TIMEOUT
+        )
+        statuses[order_id] = answer.order.status
+    passed, line = await stock.settled(statuses)
+    return Outcome(number, "stock", passed, time.monotonic() - began, line)
 
 
 def report(progress: Progress, outcomes: list[Outcome], seconds: float, system: System) -> int:

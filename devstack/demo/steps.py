@@ -56,6 +56,8 @@ async def create_order(
     with p.step(label) as step:
         answer = await w.orders.CreateOrder(request, timeout=CALL_TIMEOUT)
         order = answer.order
+        if w.stock is not None:
+            await asyncio.to_thread(w.stock.reserve, order.id)
         step.done(
             f"→ {order.id}  {status_name(order.status)}  {yuan(order.total_fee)}  "
             f"{order.description}"

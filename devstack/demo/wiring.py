@@ -16,6 +16,7 @@ import httpx
 import structlog
 
 from devstack.apps import System
+from devstack.demo.stock import DemoStock
 from devstack.demo.topic_tail import TopicTail
 from devstack.layout import HOST
 from order.reconcile.bootstrap import run_once
@@ -41,6 +42,8 @@ class Wiring:
     observations: TopicTail
     index: PendingIndex
     reconciler_tls: TlsFiles | None = None
+    stock: DemoStock | None = None
+    """The reference stock service; the demo, as the shop, reserves for each order."""
 
     async def bring_check_forward(self, order_id: str) -> None:
         """Makes the order due now in the pending index, as if the reconciler's next check had
@@ -119,6 +122,8 @@ async def wired(system: System) -> AsyncIterator[Wiring]:
         stack.callback(observations.close)
         redis = redis_client(env["REDIS_URL"], timeout=2.0)
         stack.push_async_callback(redis.aclose)
+        stock = await asyncio.to_thread(DemoStock, env["DATABASE_URL"], bootstrap, events_topic)
+        stack.enter_context(stock)
         yield Wiring(
             env=env,
             orders=order_pb2_grpc.OrderServiceStub(order_channel),
@@ -128,4 +133,5 @@ async def wired(system: System) -> AsyncIterator[Wiring]:
             observations=observations,
             index=PendingIndex(redis),
             reconciler_tls=system.client_tls("order-reconcile"),
+            stock=stock,
         )

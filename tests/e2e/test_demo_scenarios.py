@@ -1,6 +1,7 @@
 """The four scenarios `./dev demo` shows — happy path, lost notify, timeout, duplicate storm —
-pass against a whole paystream on free ports, over WeChat Pay API v2 and over v3, and over v2
-with mutual TLS on every gRPC call (each process its own certificate, the local tables)."""
+and the stock they leave (the reference stock service beside them) pass against a whole
+paystream on free ports, over WeChat Pay API v2 and over v3, and over v2 with mutual TLS on every
+gRPC call (each process its own certificate, the local tables)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,12 @@ async def test_every_demo_scenario_passes(system: System) -> None:
     assert [(o.title, o.passed) for o in outcomes] == [(o.title, True) for o in outcomes], [
         o.what for o in outcomes if not o.passed
     ]
-    assert len(outcomes) == 4
+    assert [o.title for o in outcomes][-1] == "stock"
+    assert len(outcomes) == 5
+    # Each order reserved one unit: three paid, one timed out (examples/stock settled them).
+    assert outcomes[-1].what.startswith(
+        "4 reserved → 3 committed, 1 released, 0 held; on hand 10 → 7"
+    )
     # What the storm's copies were answered, in the protocol's own words (v3 answers 204).
     answered = "16 × SUCCESS" if system.api_version == "v2" else "16 × HTTP 204"
     assert f"→ {answered} from the gateway" in printed.getvalue()
