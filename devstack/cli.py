@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from devstack import protogen, stack
+from devstack import protogen, sdks, stack
 from devstack.commands import USAGE, markdown_table
 from devstack.layout import ROOT
 
@@ -112,6 +112,11 @@ def _test(pytest_args: list[str]) -> int:
         if _run(argv, env) != 0:
             print(f"[dev] FAILED: {shlex.join(argv)}", file=sys.stderr)
             return 1
+    try:
+        sdks.prepare(stack.say)
+    except sdks.SdkError as error:
+        print(f"[dev] FAILED: {error}", file=sys.stderr)
+        return 1
     code = _run([sys.executable, "-m", "pytest", *pytest_args], env)
     print(
         f"[dev] test suite finished in {time.monotonic() - started:.0f}s with exit code {code}",

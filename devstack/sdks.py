@@ -4,22 +4,29 @@ ordinary clients, built once per source hash, reused from there (a warm run cost
 
 - ``com.github.wxpay:wxpay-sdk:0.0.3`` (Maven Central, no dependencies): fetched with
   ``mvn dependency:get`` into ``.stack/sdk/m2``; tests/sdk/java/*.java compiled against it.
+- ``github.com/wechatpay-apiv3/wechatpay-go v0.2.21`` (Go module proxy, pinned by
+  tests/sdk/go/go.sum): tests/sdk/go built with its own module cache and build cache under
+  ``.stack/sdk/go``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from devstack.layout import ROOT, STACK
 
-__all__ = ["WXPAY_SDK", "SdkError", "wxpay_sdk_classpath"]
+__all__ = ["WXPAY_SDK", "SdkError", "prepare", "wechatpay_go_program", "wxpay_sdk_classpath"]
 
 SDK_DIR = STACK / "sdk"
 WXPAY_SDK = ("com.github.wxpay", "wxpay-sdk", "0.0.3")
 JAVA_SOURCES = ROOT / "tests" / "sdk" / "java"
+GO_SOURCES = ROOT / "tests" / "sdk" / "go"
 
 
 class SdkError(RuntimeError):
@@ -33,8 +40,8 @@ def _tool(name: str) -> str:
     return found
 
 
-def _run(argv: list[str], what: str) -> None:
-    result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
+def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600, env=env)
     if result.returncode != 0:
         raise SdkError(f"{what} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
 
@@ -74,3 +81,47 @@ def wxpay_sdk_classpath() -> str:
         )
         (classes / ".built").touch()
     return f"{classes}:{jar}"
+
+
+def _digest(paths: list[Path]) -> str:
+    hashed = hashlib.sha256()
+    for path in paths:
+        hashed.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return hashed.hexdigest()[:16]
+
+
+def wechatpay_go_program() -> Path:
+    """tests/sdk/go built against wechatpay-go (the version go.sum pins), once per source hash."""
+    sources = [*sorted(GO_SOURCES.glob("*.go")), GO_SOURCES / "go.mod", GO_SOURCES / "go.sum"]
+    home = SDK_DIR / "go"
+    program = home / "bin" / _digest(sources) / "sdkconformance"
+    if not program.exists():
+        env = {
+            **os.environ,
+            "GOPATH": str(home),
+            "GOMODCACHE": str(home / "mod"),
+            "GOCACHE": str(home / "cache"),
+            "GOTOOLCHAIN": "local",
+            "GOFLAGS": "-mod=readonly",
+        }
+        _run(
+            [_tool("go"), "-C", str(GO_SOURCES), "build", "-o", str(program), "."],
+            "building tests/sdk/go (wechatpay-go)",
+            env,
+        )
+    return program
+
+
+def prepare(say: Callable[[str], None]) -> None:
+    """Builds every SDK environment the conformance tests use, saying how long each build took
+    (a warm run builds nothing and says nothing): before pytest, so no test waits on a build."""
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("wxpay-sdk 0.0.3 (Maven)", wxpay_sdk_classpath),
+        ("wechatpay-go v0.2.21 (Go)", wechatpay_go_program),
+    ]
+    for name, build in steps:
+        started = time.monotonic()
+        build()
+        took = time.monotonic() - started
+        if took > 1.0:
+            say(f"SDK environments: built {name} under .stack/sdk in {took:.0f}s (once)")
