@@ -7,6 +7,7 @@ ordinary clients, built once per source hash, reused from there (a warm run cost
 - ``github.com/wechatpay-apiv3/wechatpay-go v0.2.21`` (Go module proxy, pinned by
   tests/sdk/go/go.sum): tests/sdk/go built with its own module cache and build cache under
   ``.stack/sdk/go``.
+- ``wechatpayv3==2.0.4`` (PyPI): its own venv, ``.stack/sdk/wechatpayv3``, made by pip.
 """
 
 from __future__ import annotations
@@ -15,16 +16,25 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from devstack.layout import ROOT, STACK
 
-__all__ = ["WXPAY_SDK", "SdkError", "prepare", "wechatpay_go_program", "wxpay_sdk_classpath"]
+__all__ = [
+    "WXPAY_SDK",
+    "SdkError",
+    "prepare",
+    "python_sdk",
+    "wechatpay_go_program",
+    "wxpay_sdk_classpath",
+]
 
 SDK_DIR = STACK / "sdk"
 WXPAY_SDK = ("com.github.wxpay", "wxpay-sdk", "0.0.3")
+PYTHON_SDKS = {"wechatpayv3": "wechatpayv3==2.0.4"}
 JAVA_SOURCES = ROOT / "tests" / "sdk" / "java"
 GO_SOURCES = ROOT / "tests" / "sdk" / "go"
 
@@ -112,12 +122,26 @@ def wechatpay_go_program() -> Path:
     return program
 
 
+def python_sdk(name: str) -> Path:
+    """The interpreter of the SDK's own venv (``.stack/sdk/NAME``), with the pinned release."""
+    spec = PYTHON_SDKS[name]
+    venv = SDK_DIR / name
+    python = venv / "bin" / "python"
+    marker = venv / f".installed-{spec}"
+    if not marker.exists():
+        _run([sys.executable, "-m", "venv", "--clear", str(venv)], f"creating the {name} venv")
+        _run([str(python), "-m", "pip", "install", "-q", spec], f"pip install {spec}")
+        marker.touch()
+    return python
+
+
 def prepare(say: Callable[[str], None]) -> None:
     """Builds every SDK environment the conformance tests use, saying how long each build took
     (a warm run builds nothing and says nothing): before pytest, so no test waits on a build."""
     steps: list[tuple[str, Callable[[], object]]] = [
         ("wxpay-sdk 0.0.3 (Maven)", wxpay_sdk_classpath),
         ("wechatpay-go v0.2.21 (Go)", wechatpay_go_program),
+        *((f"{spec} (PyPI)", lambda n=name: python_sdk(n)) for name, spec in PYTHON_SDKS.items()),
     ]
     for name, build in steps:
         started = time.monotonic()
