@@ -7,7 +7,8 @@ ordinary clients, built once per source hash, reused from there (a warm run cost
 - ``github.com/wechatpay-apiv3/wechatpay-go v0.2.21`` (Go module proxy, pinned by
   tests/sdk/go/go.sum): tests/sdk/go built with its own module cache and build cache under
   ``.stack/sdk/go``.
-- ``wechatpayv3==2.0.4`` (PyPI): its own venv, ``.stack/sdk/wechatpayv3``, made by pip.
+- ``wechatpayv3==2.0.4`` and ``wechatpy==1.8.18`` (PyPI): each in its own venv,
+  ``.stack/sdk/wechatpayv3`` and ``.stack/sdk/wechatpy``, made by pip.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ __all__ = [
 
 SDK_DIR = STACK / "sdk"
 WXPAY_SDK = ("com.github.wxpay", "wxpay-sdk", "0.0.3")
-PYTHON_SDKS = {"wechatpayv3": "wechatpayv3==2.0.4"}
+PYTHON_SDKS = {
+    "wechatpayv3": "wechatpayv3==2.0.4",
+    "wechatpy": "wechatpy[cryptography]==1.8.18",
+}
 JAVA_SOURCES = ROOT / "tests" / "sdk" / "java"
 GO_SOURCES = ROOT / "tests" / "sdk" / "go"
 
