@@ -24,7 +24,9 @@ import httpx
 from payment.wechatpay.errors import DeadlineExceededError, ResponseSignatureError
 from payment.wechatpay.exchange import MAX_RESPONSE_BYTES
 from payment.wechatpay.http import HttpPoster
+from payment.wechatpay.mapping import MappingError
 from payment.wechatpay_v3 import constants as c
+from payment.wechatpay_v3 import fields
 from payment.wechatpay_v3.auth import WeChatPayV3Auth
 from payment.wechatpay_v3.errors import Api, error_for_answer
 from payment.wechatpay_v3.verification import SignedMessage, VerificationError, Verifier
@@ -60,17 +62,16 @@ class Answer:
     def request_id(self) -> str:
         return str(self.headers.get(c.HEADER_REQUEST_ID, ""))
 
-    def json(self) -> Any:
-        """The body as JSON; :class:`ResponseFormatError`-worthy problems raise ValueError."""
-        return json.loads(self.body)
+    def json(self) -> Mapping[str, Any]:
+        """The body as a strict JSON object (:func:`fields.document`); anything else raises
+        :class:`MappingError`, a :class:`ResponseFormatError` to the caller."""
+        return fields.document(self.body)
 
 
 def _error_fields(body: bytes) -> tuple[str, str]:
     try:
-        parsed = json.loads(body)
-    except ValueError:
-        return "", ""
-    if not isinstance(parsed, dict):
+        parsed = fields.document(body)
+    except MappingError:
         return "", ""
     code, message = parsed.get(c.ERROR_CODE), parsed.get(c.ERROR_MESSAGE)
     return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else "")

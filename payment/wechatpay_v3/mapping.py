@@ -9,7 +9,7 @@ format raises :class:`payment.wechatpay.mapping.MappingError`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from payment.wechatpay.mapping import MappingError, trade_state
@@ -19,12 +19,16 @@ from payment.wechatpay.types import (
     RefundStatus,
     TradeStatus,
 )
+from payment.wechatpay_v3 import fields
 from payment.wechatpay_v3.constants import BEIJING
 
 __all__ = [
     "amount",
+    "currency",
+    "identifier",
     "integer",
     "json_object",
+    "optional_identifier",
     "optional_text",
     "optional_time",
     "parse_time",
@@ -33,6 +37,7 @@ __all__ = [
     "refund_status",
     "rfc3339",
     "text",
+    "time",
     "trade_status",
 ]
 
@@ -42,69 +47,84 @@ _REFUND_STATUSES = {
     "CLOSED": RefundStatus.REFUNDCLOSE,
     "ABNORMAL": RefundStatus.CHANGE,
 }
-_MAX_FEN = 10**16
 
-
-def json_object(value: Any, name: str = "answer") -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise MappingError(f"{name} is not a JSON object")
-    return value
+json_object = fields.json_object
+parse_time = fields.rfc3339_time
 
 
 def _member(obj: Mapping[str, Any], path: str) -> Any:
+    """The value at ``a.b``; None when absent or null. What stands in the way must be an
+    object: ``"amount": 5`` is malformed, not an order without an amount."""
     value: Any = obj
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise MappingError(f"{'.'.join(parts[:depth])} is not a JSON object")
+        value = value.get(part)
+    return value
+
+
+def _present(obj: Mapping[str, Any], path: str) -> Any:
+    value = _member(obj, path)
+    if value is None or value == "":
+        return None
+    return value
+
+
+def _required(obj: Mapping[str, Any], path: str) -> Any:
+    value = _present(obj, path)
+    if value is None:
+        raise MappingError(f"field {path!r} is missing")
     return value
 
 
 def optional_text(obj: Mapping[str, Any], path: str) -> str | None:
-    value = _member(obj, path)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise MappingError(f"{path} is not a string")
-    return value
+    value = _present(obj, path)
+    return fields.text(value, path) if value is not None else None
 
 
 def text(obj: Mapping[str, Any], path: str) -> str:
-    value = optional_text(obj, path)
-    if value is None:
-        raise MappingError(f"field {path!r} is missing")
-    return value
+    return fields.text(_required(obj, path), path)
+
+
+def optional_identifier(obj: Mapping[str, Any], path: str) -> str | None:
+    value = _present(obj, path)
+    return fields.identifier(value, path) if value is not None else None
+
+
+def identifier(obj: Mapping[str, Any], path: str) -> str:
+    return fields.identifier(_required(obj, path), path)
 
 
 def integer(obj: Mapping[str, Any], path: str) -> int | None:
-    """A whole number of fen (JSON integer, not a bool, not a float), or None when absent."""
+    """A whole number of fen, or None when absent."""
     value = _member(obj, path)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_FEN:
-        raise MappingError(f"{path} {str(value)[:24]!r} is not an integer number of fen")
-    return value
+    return fields.fen(value, path) if value is not None else None
 
 
 def amount(obj: Mapping[str, Any], path: str) -> int:
-    value = integer(obj, path)
+    value = _member(obj, path)
     if value is None:
         raise MappingError(f"field {path!r} is missing")
-    return value
+    return fields.fen(value, path)
 
 
-def parse_time(value: str) -> datetime:
-    """RFC 3339 with an offset (``2018-06-08T10:34:56+08:00``) → an aware UTC datetime."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise MappingError(f"time {value[:32]!r} is not RFC 3339") from None
-    if moment.tzinfo is None:
-        raise MappingError(f"time {value[:32]!r} has no offset")
-    return moment.astimezone(UTC)
+def currency(obj: Mapping[str, Any], path: str) -> str | None:
+    """A currency code, or None when absent (WeChat's default is CNY). An empty one is
+    malformed: it is not the same as saying nothing."""
+    value = _member(obj, path)
+    return fields.currency(value, path) if value is not None else None
+
+
+def time(obj: Mapping[str, Any], path: str) -> datetime:
+    return fields.rfc3339_time(_required(obj, path), path)
 
 
 def optional_time(obj: Mapping[str, Any], path: str) -> datetime | None:
-    value = optional_text(obj, path)
-    return parse_time(value) if value is not None else None
+    value = _present(obj, path)
+    return fields.rfc3339_time(value, path) if value is not None else None
 
 
 def rfc3339(moment: datetime) -> str:
@@ -124,10 +144,10 @@ def refund_status(value: str) -> RefundStatus:
 def trade_status(obj: Mapping[str, Any]) -> TradeStatus:
     """A query answer (§2.6); an unpaid order carries little more than its state."""
     return TradeStatus(
-        out_trade_no=text(obj, "out_trade_no"),
+        out_trade_no=identifier(obj, "out_trade_no"),
         trade_state=trade_state(text(obj, "trade_state")),
         trade_state_desc=optional_text(obj, "trade_state_desc") or "",
-        transaction_id=optional_text(obj, "transaction_id"),
+        transaction_id=optional_identifier(obj, "transaction_id"),
         total_fee=integer(obj, "amount.total"),
         cash_fee=integer(obj, "amount.payer_total"),
         success_time=optional_time(obj, "success_time"),
@@ -135,18 +155,18 @@ def trade_status(obj: Mapping[str, Any]) -> TradeStatus:
         trade_type=optional_text(obj, "trade_type"),
         bank_type=optional_text(obj, "bank_type"),
         openid=optional_text(obj, "payer.openid"),
-        currency=optional_text(obj, "amount.currency"),
-        cash_currency=optional_text(obj, "amount.payer_currency"),
+        currency=currency(obj, "amount.currency"),
+        cash_currency=currency(obj, "amount.payer_currency"),
     )
 
 
 def refund_result(obj: Mapping[str, Any]) -> RefundResult:
     """A refund answer (§2.8): accepted; the outcome comes later."""
     return RefundResult(
-        out_trade_no=text(obj, "out_trade_no"),
-        out_refund_no=text(obj, "out_refund_no"),
-        refund_id=text(obj, "refund_id"),
-        transaction_id=text(obj, "transaction_id"),
+        out_trade_no=identifier(obj, "out_trade_no"),
+        out_refund_no=identifier(obj, "out_refund_no"),
+        refund_id=identifier(obj, "refund_id"),
+        transaction_id=identifier(obj, "transaction_id"),
         refund_fee=amount(obj, "amount.refund"),
         total_fee=amount(obj, "amount.total"),
         cash_fee=integer(obj, "amount.payer_total"),
@@ -156,8 +176,8 @@ def refund_result(obj: Mapping[str, Any]) -> RefundResult:
 def refund_record(obj: Mapping[str, Any]) -> RefundRecord:
     """A refund as the refund query answers it (§2.8)."""
     return RefundRecord(
-        out_refund_no=text(obj, "out_refund_no"),
-        refund_id=text(obj, "refund_id"),
+        out_refund_no=identifier(obj, "out_refund_no"),
+        refund_id=identifier(obj, "refund_id"),
         refund_fee=amount(obj, "amount.refund"),
         status=refund_status(text(obj, "status")),
         success_time=optional_time(obj, "success_time"),

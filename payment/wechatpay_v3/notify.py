@@ -24,7 +24,7 @@ from payment.wechatpay.notify_errors import (
     SignatureProbeError,
 )
 from payment.wechatpay.types import PaymentNotify, RefundNotify, TradeState
-from payment.wechatpay_v3 import aead, mapping
+from payment.wechatpay_v3 import aead, fields, mapping
 from payment.wechatpay_v3 import constants as c
 from payment.wechatpay_v3.notify_errors import (
     NotifyEventTypeError,
@@ -80,7 +80,7 @@ def open_notification(
     """The verified and decrypted notify, or a :class:`NotifyRejectedError` saying why not."""
     _verify(verifier, headers, body)
     try:
-        envelope = mapping.json_object(json.loads(body), "the body")
+        envelope = fields.document(body, "the body")
         resource = mapping.json_object(envelope.get("resource"), "resource")
         if mapping.text(envelope, "resource_type") != c.RESOURCE_TYPE:
             raise MappingError("resource_type is not encrypt-resource")
@@ -90,22 +90,26 @@ def open_notification(
         ciphertext = mapping.text(resource, "ciphertext")
         associated_data = mapping.optional_text(resource, "associated_data") or ""
         event_type = mapping.text(envelope, "event_type")
-    except (ValueError, MappingError) as error:
+        notification_id = mapping.optional_text(envelope, "id") or ""
+        create_time = mapping.optional_text(envelope, "create_time") or ""
+        summary = mapping.optional_text(envelope, "summary") or ""
+        original_type = mapping.optional_text(resource, "original_type") or ""
+    except MappingError as error:
         raise NotifyJsonError(str(error)[:200]) from None
     try:
         plaintext = aead.decrypt(apiv3_key, nonce, ciphertext, associated_data)
     except aead.DecryptionError as error:
         raise ResourceDecryptError(str(error)) from None
     try:
-        decrypted = mapping.json_object(json.loads(plaintext), "the decrypted resource")
-    except (ValueError, MappingError) as error:
+        decrypted = fields.document(plaintext, "the decrypted resource")
+    except MappingError as error:
         raise NotifyJsonError(str(error)[:200]) from None
     return Notification(
-        id=mapping.optional_text(envelope, "id") or "",
+        id=notification_id,
         event_type=event_type,
-        create_time=mapping.optional_text(envelope, "create_time") or "",
-        summary=mapping.optional_text(envelope, "summary") or "",
-        original_type=mapping.optional_text(resource, "original_type") or "",
+        create_time=create_time,
+        summary=summary,
+        original_type=original_type,
         resource=decrypted,
         raw_body=body,
     )
@@ -113,16 +117,16 @@ def open_notification(
 
 def flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     """A JSON object as flat ``a.b`` → text fields (what ``PaymentNotify.fields`` holds)."""
-    fields: dict[str, str] = {}
+    flat: dict[str, str] = {}
     for name, value in obj.items():
         key = f"{prefix}{name}"
         if isinstance(value, dict):
-            fields.update(flatten(value, f"{key}."))
+            flat.update(flatten(value, f"{key}."))
         elif isinstance(value, list | bool) or value is None:
-            fields[key] = json.dumps(value, ensure_ascii=False)
+            flat[key] = json.dumps(value, ensure_ascii=False)
         else:
-            fields[key] = str(value)
-    return fields
+            flat[key] = str(value)
+    return flat
 
 
 def _check_merchant(resource: Mapping[str, Any], appid: str | None, mch_id: str) -> None:
@@ -144,27 +148,25 @@ def payment_notify(notification: Notification, *, appid: str, mch_id: str) -> Pa
         return PaymentNotify(
             appid=appid,
             mch_id=mch_id,
-            out_trade_no=mapping.text(resource, "out_trade_no"),
+            out_trade_no=mapping.identifier(resource, "out_trade_no"),
             result_code=SUCCESS if succeeded else "FAIL",
             trade_state=state,
             total_fee=mapping.amount(resource, "amount.total"),
             transaction_id=(
-                mapping.text(resource, "transaction_id")
+                mapping.identifier(resource, "transaction_id")
                 if succeeded
-                else mapping.optional_text(resource, "transaction_id")
+                else mapping.optional_identifier(resource, "transaction_id")
             ),
             cash_fee=mapping.integer(resource, "amount.payer_total"),
-            success_time=(
-                mapping.parse_time(mapping.text(resource, "success_time")) if succeeded else None
-            ),
+            success_time=(mapping.time(resource, "success_time") if succeeded else None),
             attach=mapping.optional_text(resource, "attach"),
             trade_type=mapping.optional_text(resource, "trade_type"),
             bank_type=mapping.optional_text(resource, "bank_type"),
             openid=mapping.optional_text(resource, "payer.openid"),
             err_code=None,
             err_code_des=None,
-            currency=mapping.optional_text(resource, "amount.currency"),
-            cash_currency=mapping.optional_text(resource, "amount.payer_currency"),
+            currency=mapping.currency(resource, "amount.currency"),
+            cash_currency=mapping.currency(resource, "amount.payer_currency"),
             sign_type=c.SIGNATURE_TYPE,
             fields=flatten(resource),
             raw_body=notification.raw_body,
@@ -184,10 +186,10 @@ def refund_notify(notification: Notification, *, mch_id: str) -> RefundNotify:
         return RefundNotify(
             appid="",
             mch_id=mch_id,
-            out_trade_no=mapping.text(resource, "out_trade_no"),
-            out_refund_no=mapping.text(resource, "out_refund_no"),
-            refund_id=mapping.text(resource, "refund_id"),
-            transaction_id=mapping.text(resource, "transaction_id"),
+            out_trade_no=mapping.identifier(resource, "out_trade_no"),
+            out_refund_no=mapping.identifier(resource, "out_refund_no"),
+            refund_id=mapping.identifier(resource, "refund_id"),
+            transaction_id=mapping.identifier(resource, "transaction_id"),
             total_fee=mapping.amount(resource, "amount.total"),
             refund_fee=mapping.amount(resource, "amount.refund"),
             refund_status=mapping.refund_status(mapping.text(resource, "refund_status")),

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payment.wechatpay.errors import ResponseFormatError, ResponseSignatureError
 from payment.wechatpay.mapping import MappingError
-from payment.wechatpay_v3 import aead, mapping
+from payment.wechatpay_v3 import aead, fields, mapping
 from payment.wechatpay_v3 import constants as c
 from payment.wechatpay_v3.config import PlatformTrust
 from payment.wechatpay_v3.errors import Api
@@ -55,7 +55,7 @@ RETRY_SECONDS = 30.0
 
 def decrypt_certificate(item: Mapping[str, Any], apiv3_key: bytes) -> PlatformCertificate:
     """One entry of ``data``: decrypted, parsed, and checked against its ``serial_no``."""
-    serial = mapping.text(item, "serial_no")
+    serial = fields.hex_serial(item.get("serial_no"), "serial_no")
     sealed = mapping.json_object(item.get("encrypt_certificate"), "encrypt_certificate")
     if mapping.text(sealed, "algorithm") != c.AEAD_ALGORITHM:
         raise MappingError("encrypt_certificate.algorithm is not AEAD_AES_256_GCM")
@@ -75,11 +75,7 @@ def decrypt_certificate(item: Mapping[str, Any], apiv3_key: bytes) -> PlatformCe
     key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise MappingError(f"certificate {serial} has no RSA key")
-    try:
-        matches = int(serial, 16) == certificate.serial_number
-    except ValueError:
-        matches = False
-    if not matches:
+    if int(serial, 16) != certificate.serial_number:
         raise MappingError(f"certificate {serial[:40]} carries another serial")
     return PlatformCertificate(
         serial=serial.upper(),

@@ -22,7 +22,9 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payment.wechatpay.constants import SIGNATURE_PROBE_PREFIX
+from payment.wechatpay.mapping import MappingError
 from payment.wechatpay_v3 import constants as c
+from payment.wechatpay_v3 import fields
 from payment.wechatpay_v3.signing import response_message, signature_matches
 
 __all__ = [
@@ -150,9 +152,11 @@ class SignatureVerifier:
             raise ProbeSignatureError("WeChat's signature probe")
         if message.signature_type != c.SIGNATURE_TYPE:
             raise BadSignatureError(f"unknown signature type {message.signature_type[:40]!r}")
-        if not message.timestamp.isdigit() or len(message.timestamp) > 12:
-            raise StaleTimestampError("the timestamp is not unix seconds")
-        skew = abs(self._clock() - int(message.timestamp))
+        try:
+            signed_at = fields.unix_seconds(message.timestamp)
+        except MappingError:
+            raise StaleTimestampError("the timestamp is not unix seconds") from None
+        skew = abs(self._clock() - signed_at)
         if skew >= self._window:
             raise StaleTimestampError(f"the timestamp is {skew:.0f} s away from now")
         key = self._keys.public_key(message.serial)
