@@ -23,7 +23,7 @@ from payment.wechatpay.errors import (
     error_for,
 )
 from payment.wechatpay.http import HttpPoster
-from payment.wechatpay.signing import SignType, sign, trim, verify
+from payment.wechatpay.signing import SignType, sign, signed_fields, trim, verify
 
 __all__ = ["MAX_RESPONSE_BYTES", "Exchange", "check_answer", "code_from_return_msg"]
 
@@ -96,7 +96,7 @@ class Exchange:
                 "DEADLINE_EXCEEDED", f"no answer from {path} in time"
             ) from None
         try:
-            answer = xml_codec.parse(raw, max_bytes=MAX_RESPONSE_BYTES)
+            answer = signed_fields(xml_codec.parse(raw, max_bytes=MAX_RESPONSE_BYTES))
         except xml_codec.XmlError as error:
             raise TransportError("UNPARSABLE_RESPONSE", f"{path}: {error}") from None
         return check_answer(

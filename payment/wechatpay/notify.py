@@ -21,7 +21,12 @@ from payment.wechatpay.notify_errors import (
     NotifyXmlError,
     SignatureProbeError,
 )
-from payment.wechatpay.signing import UnknownSignTypeError, signature_type_of, verify
+from payment.wechatpay.signing import (
+    UnknownSignTypeError,
+    signature_type_of,
+    signed_fields,
+    verify,
+)
 from payment.wechatpay.types import PaymentNotify, TradeState
 
 __all__ = ["check_merchant", "fail_reply", "parse_payment_notify", "parse_xml", "success_reply"]
@@ -58,7 +63,7 @@ def parse_payment_notify(
     body: bytes, keys: MerchantKeys, *, max_bytes: int = xml_codec.DEFAULT_MAX_BYTES
 ) -> PaymentNotify:
     """The verified notify, or a :class:`NotifyRejectedError` saying why not."""
-    fields = parse_xml(body, max_bytes)
+    fields = signed_fields(parse_xml(body, max_bytes))
     if fields.get(c.RETURN_CODE) != c.SUCCESS:
         raise NotifyNotSuccessError("return_code is not SUCCESS")
     signature = fields.get(c.SIGN, "")

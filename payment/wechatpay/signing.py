@@ -6,6 +6,13 @@
 
 Values are trimmed the way the official Java SDK (``WXPayUtil``) trims them (``String.trim``:
 every character up to U+0020), so a whitespace-only value counts as empty (§7 V4).
+
+So ``<out_trade_no>X </out_trade_no>`` and ``<out_trade_no>X</out_trade_no>`` carry one
+signature, and so does a message with an added ``<err_code> </err_code>``: what WeChat signed is
+the trimmed value. :func:`signed_fields` is that view, and the only one a received message is
+read through (notifies and answers alike): a padded copy of a genuine message is the same
+message, field for field, and the same observation id. Refusing it instead would refuse a
+genuine message if WeChat ever padded one, for a day of redeliveries and queries that fail too.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ __all__ = [
     "parse_sign_type",
     "sign",
     "signature_type_of",
+    "signed_fields",
     "signing_string",
     "trim",
     "verify",
@@ -58,6 +66,16 @@ def parse_sign_type(value: str) -> SignType:
 def trim(value: str) -> str:
     """A value as the official SDK signs and sends it: without leading/trailing controls/space."""
     return value.strip(_JAVA_TRIM)
+
+
+def signed_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """A received message as its signature covers it: every value trimmed, the empty dropped."""
+    signed = {}
+    for name, value in fields.items():
+        trimmed = trim(value)
+        if trimmed:
+            signed[name] = trimmed
+    return signed
 
 
 def signing_string(fields: Mapping[str, str], api_key: str) -> str:

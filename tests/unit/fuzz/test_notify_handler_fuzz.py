@@ -30,6 +30,7 @@ from tests.unit.fuzz.strategies import field_values, mutated
 pytestmark = pytest.mark.timeout(TIMEOUT)
 
 REFUSALS = {400, 401, 403, 413}
+_JAVA_TRIM = "".join(map(chr, range(0x21)))
 VALID = signed_body(notify_fields("order-fuzz-1", 1999))
 
 
@@ -41,7 +42,7 @@ def _reference_signature_verifies(fields: dict[str, str], key: str) -> bool:
     if declared not in ("", "MD5", "HMAC-SHA256"):
         return False
     hmac_type = declared == "HMAC-SHA256" or (not declared and len(given_sign) == 64)
-    trimmed = {k: v.strip("".join(map(chr, range(0x21)))) for k, v in fields.items()}
+    trimmed = {k: v.strip(_JAVA_TRIM) for k, v in fields.items()}
     text = "&".join(f"{k}={trimmed[k]}" for k in sorted(trimmed) if k != "sign" and trimmed[k])
     message = f"{text}&key={key}".encode()
     if hmac_type:
@@ -61,10 +62,14 @@ def _check_payment_answer(answer: Answer, body: bytes) -> None:
     assert len(answer.produced) == 1
     fields = xml_codec.parse(body, max_bytes=len(body) + 1)
     assert _reference_signature_verifies(fields, API_KEY), fields
-    assert (fields["appid"], fields["mch_id"]) == (APPID, MCH_ID)
+    # The record carries what the signature covers: the values trimmed (issue 15, defect 3).
+    signed = {k: v.strip(_JAVA_TRIM) for k, v in fields.items()}
+    assert (signed["appid"], signed["mch_id"]) == (APPID, MCH_ID)
     observed = events_pb2.PaymentObserved.FromString(answer.produced[0])
-    assert observed.out_trade_no == fields["out_trade_no"]
-    assert observed.total_fee == int(fields["total_fee"])
+    assert observed.out_trade_no == signed["out_trade_no"]
+    assert observed.total_fee == int(signed["total_fee"])
+    assert observed.transaction_id == signed.get("transaction_id", "")
+    assert observed.err_code == signed.get("err_code", "")
     assert observed.raw_payload == body
 
 
@@ -98,6 +103,11 @@ def test_mutations_of_a_signed_notify_never_produce_an_unverified_record(body: b
 @example(overrides={"time_end": "00010101000000"}, hmac_signed=True, with_sign_type=True)
 @example(overrides={"time_end": "99991231235959"}, hmac_signed=False, with_sign_type=True)
 @example(overrides={"total_fee": "9999999999999999"}, hmac_signed=True, with_sign_type=False)
+@example(
+    overrides={"out_trade_no": "order-fuzz-2 ", "total_fee": " 1000", "err_code": "\t"},
+    hmac_signed=False,
+    with_sign_type=True,
+)
 def test_correctly_signed_notifies_with_any_values_never_crash_the_handler(
     overrides: dict[str, str], hmac_signed: bool, with_sign_type: bool
 ) -> None:
