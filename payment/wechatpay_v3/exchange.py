@@ -148,4 +148,6 @@ class Exchange:
             read_timeout=bound(config.read_timeout),
             max_bytes=MAX_RESPONSE_BYTES,
         )
-        return Answer(answer.status, httpx.Headers(answer.headers), answer.body)
+        # UTF-8, not httpx's default ASCII: a header WeChat (or a proxy) sent in Latin-1 or
+        # UTF-8 must reach the verifier to be refused there, not crash here.
+        return Answer(answer.status, httpx.Headers(answer.headers, encoding="utf-8"), answer.body)

@@ -17,6 +17,7 @@ from payment.wechatpay.types import (
     RefundRecord,
     RefundResult,
     RefundStatus,
+    TradeState,
     TradeStatus,
 )
 from payment.wechatpay_v3 import fields
@@ -142,15 +143,18 @@ def refund_status(value: str) -> RefundStatus:
 
 
 def trade_status(obj: Mapping[str, Any]) -> TradeStatus:
-    """A query answer (§2.6); an unpaid order carries little more than its state."""
+    """A query answer (§2.6); an unpaid order carries little more than its state, a paid one
+    (SUCCESS) what a payment notify must carry: its transaction, amount and time."""
+    state = trade_state(text(obj, "trade_state"))
+    paid = state is TradeState.SUCCESS
     return TradeStatus(
         out_trade_no=identifier(obj, "out_trade_no"),
-        trade_state=trade_state(text(obj, "trade_state")),
+        trade_state=state,
         trade_state_desc=optional_text(obj, "trade_state_desc") or "",
-        transaction_id=optional_identifier(obj, "transaction_id"),
-        total_fee=integer(obj, "amount.total"),
+        transaction_id=(identifier if paid else optional_identifier)(obj, "transaction_id"),
+        total_fee=amount(obj, "amount.total") if paid else integer(obj, "amount.total"),
         cash_fee=integer(obj, "amount.payer_total"),
-        success_time=optional_time(obj, "success_time"),
+        success_time=(time if paid else optional_time)(obj, "success_time"),
         attach=optional_text(obj, "attach"),
         trade_type=optional_text(obj, "trade_type"),
         bank_type=optional_text(obj, "bank_type"),
