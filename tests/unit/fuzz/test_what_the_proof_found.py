@@ -1,6 +1,6 @@
-"""Regression tests for what issue 10's proof found (RELIABILITY.md, "What the proof found"):
-each input once crashed a handler (an exception nobody mapped: HTTP 500 or gRPC UNKNOWN) and is
-now refused with a reason."""
+"""Regression tests for what the proofs of issues 10 and 15 found (RELIABILITY.md, "What the
+proof found"): each input once crashed a handler (an exception nobody mapped: HTTP 500 or gRPC
+UNKNOWN) and is now refused with a reason."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from order.domain import new_order
 from payment.service import validation
 from payment.wechatpay import mapping
+from payment.wechatpay_v3 import PublicKeySource, SignatureVerifier, StaleTimestampError
+from payment.wechatpay_v3.mapping import parse_time
+from payment.wechatpay_v3.verification import SignedMessage
+from tests.fixtures.gateway import V3_PUB_KEY_ID, v3_platform_key
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -87,3 +91,17 @@ def test_a_new_order_refuses_control_characters(field: str) -> None:
     )
     problems = new_order.violations(order, NOW)
     assert [p.field for p in problems] == [field]
+
+
+def test_a_v3_timestamp_in_superscript_digits_is_not_unix_seconds() -> None:
+    # "¹²³".isdigit() is True and int("¹²³") raises: the gateway answered 500 (issue 15).
+    keys = PublicKeySource(V3_PUB_KEY_ID, v3_platform_key().public_key())
+    message = SignedMessage(V3_PUB_KEY_ID, "¹²³", "nonce", "c2ln", b"{}")
+    with pytest.raises(StaleTimestampError):
+        SignatureVerifier(keys).verify(message)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-00:01"])
+def test_a_v3_time_outside_utc_years_1_to_9999_is_a_mapping_error(value: str) -> None:
+    with pytest.raises(mapping.MappingError):
+        parse_time(value)
