@@ -127,7 +127,7 @@ REFUND_FIELDS = [
 
 def _with(resource: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """``resource`` with each ``a.b`` path set (an intermediate that is no object is replaced)."""
-    result = json.loads(json.dumps(resource))
+    result: dict[str, Any] = json.loads(json.dumps(resource))
     for path, value in overrides.items():
         head, _, tail = path.partition(".")
         if tail:

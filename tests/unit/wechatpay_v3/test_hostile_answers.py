@@ -37,10 +37,10 @@ def _answer(body: bytes, stamp: str | None = None) -> httpx.Response:
     stamp = stamp if stamp is not None else str(int(NOW.timestamp()))
     signature = sign(response_message(stamp, "n0nce", body), PLATFORM_KEY)
     headers = {
-        "Wechatpay-Timestamp": stamp.encode("latin-1"),
-        "Wechatpay-Nonce": b"n0nce",
-        "Wechatpay-Serial": PUB_KEY_ID.encode(),
-        "Wechatpay-Signature": signature.encode(),
+        b"Wechatpay-Timestamp": stamp.encode("latin-1"),
+        b"Wechatpay-Nonce": b"n0nce",
+        b"Wechatpay-Serial": PUB_KEY_ID.encode(),
+        b"Wechatpay-Signature": signature.encode(),
     }
     return httpx.Response(200, content=body, headers=headers)
 
