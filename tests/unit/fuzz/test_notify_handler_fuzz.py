@@ -37,8 +37,8 @@ VALID = signed_body(notify_fields("order-fuzz-1", 1999))
 def _reference_signature_verifies(fields: dict[str, str], key: str) -> bool:
     """Reference §1.2, written out again: sorted non-empty fields except sign, &key=, MD5 or
     HMAC-SHA256 (by sign_type, else by the signature's length), upper-case hex."""
-    given_sign = fields.get("sign", "")
-    declared = fields.get("sign_type", "")
+    given_sign = fields.get("sign", "").strip(_JAVA_TRIM)
+    declared = fields.get("sign_type", "").strip(_JAVA_TRIM)  # whitespace-only is empty (§7 V4)
     if declared not in ("", "MD5", "HMAC-SHA256"):
         return False
     hmac_type = declared == "HMAC-SHA256" or (not declared and len(given_sign) == 64)
