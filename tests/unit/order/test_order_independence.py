@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -196,6 +197,7 @@ def _ledger_balances(worker: Worker) -> None:
         )
 
 
+@pytest.mark.timeout(240)  # 3,000 examples: ~35 s of CPU, slower on a shared machine
 @settings(max_examples=3000, deadline=None)
 @given(data=st.data(), timeline=timelines())
 def test_any_arrival_order_ends_as_wechat_knows_it(data: st.DataObject, timeline: Timeline) -> None:
