@@ -34,7 +34,8 @@ class RefundsOfOrder:
     """What the run asks OrderService.RefundOrder for, for one paid order."""
 
     amounts: tuple[int, ...]
-    """Refunds that fit (their sum is at most the order's total), asked for concurrently."""
+    """Refunds that fit (their sum is at most the order's total): asked for concurrently (v2),
+    one after another (v3: devstack/chaos/refunds.py says why)."""
     above_total: int = 0
     """Asked for once the others were accepted: more than is left, so it must be refused."""
     hold_payment_notify: bool = False
