@@ -97,7 +97,8 @@ class ChaosPlan:
     were delivered."""
     wechat_fault_seconds: float = 4.0
     """How long WeChat's API fails ("wechat_errors")."""
-    refund_concurrency: int = 16
+    refund_concurrency: int = 48
+    """Orders refunded at once (each mostly waits: for its payment to be applied, for a fault)."""
     refund_give_up_seconds: float = 120.0
     """How long one refund is asked again (same out_refund_no) before it counts as ambiguous."""
 
