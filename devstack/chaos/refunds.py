@@ -53,6 +53,8 @@ class RefundLog:
     """Non-definite answers (gRPC code) to RefundOrder, each followed by the same call again."""
     cancel_calls: Counter[str] = field(default_factory=Counter)
     """CancelOrder answers for held orders ("PAID", or the gRPC code of a failed call)."""
+    slowest: dict[str, float] = field(default_factory=dict)
+    """The longest any order spent in each step (seconds), from the moment it was paid."""
     problems: list[str] = field(default_factory=list)
     """What went wrong for the merchant (a held order never found paid, a release refused)."""
     finished: float = 0.0
@@ -106,11 +108,14 @@ class Refunder:
         refunds: RefundsOfOrder,
     ) -> None:
         give_up = time.monotonic() + self._plan.refund_give_up_seconds
+        step = _Steps(self.log.slowest)
         if refunds.hold_payment_notify:
             self.log.held.add(order_id)
             await self._learn_paid_by_cancel(stub, order_id, give_up)
+            step.done("CancelOrder until PAID")
         if not await self._wait_paid(stub, order_id, give_up):
             self.log.problems.append(f"{order_id}: never PAID in the order system")
+        step.done("until the order is PAID")
         numbers = [f"{order_id}r{n}" for n in range(len(refunds.amounts))]
         asks = [
             self._refund(stub, order_id, number, amount, True)
@@ -127,9 +132,11 @@ class Refunder:
             left = fee - sum(refunds.amounts)
             number = f"{order_id}r{len(numbers)}"
             await self._refund(stub, order_id, number, left + refunds.above_total, False)
+        step.done("RefundOrder until definite")
         if refunds.hold_payment_notify:
             accepted = {a.out_refund_no for a in asked if a.outcome == "accepted"}
             await self._wait_refund_notifies(http, order_id, accepted, give_up)
+            step.done("until the refund notifies were delivered")
             answer = await http.post(f"/sandbox/orders/{order_id}/release")
             if answer.status_code != 200 or not answer.json()["released"]:
                 self.log.problems.append(f"{order_id}: release answered {answer.text[:200]}")
@@ -219,3 +226,14 @@ class Refunder:
             await asyncio.sleep(0.1)
         if numbers:
             self.log.problems.append(f"{order_id}: refund notifies not delivered in time")
+
+
+class _Steps:
+    def __init__(self, slowest: dict[str, float]) -> None:
+        self._slowest = slowest
+        self._at = time.monotonic()
+
+    def done(self, step: str) -> None:
+        now = time.monotonic()
+        self._slowest[step] = round(max(self._slowest.get(step, 0.0), now - self._at), 1)
+        self._at = now

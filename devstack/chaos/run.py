@@ -180,6 +180,8 @@ def _refund_figures(refunded: RefundLog, report: RunReport) -> None:
     counts["CancelOrder calls for held orders"] = sum(refunded.cancel_calls.values())
     for outcome, n in sorted(refunded.cancel_calls.items()):
         counts[f"  CancelOrder {outcome}"] = n
+    for step, seconds in refunded.slowest.items():
+        report.notes.append(f"refunds: at most {seconds:.1f}s {step}")
     for problem in refunded.problems:
         report.verdict.violate("refund_driver_problem", problem)
 
