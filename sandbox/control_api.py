@@ -7,6 +7,7 @@ notify attempt, inject faults, reset. Documented in the README ("The WeChat Pay 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
@@ -22,11 +23,11 @@ from sandbox.deliveries import Delivery
 from sandbox.failures import PayRefusedError
 from sandbox.faults import FaultSettings
 from sandbox.service import DeliveryOptions, Sandbox
-from sandbox.store import ApiVersion, Order
+from sandbox.store import ApiVersion, Order, Refund
 from sandbox.v3_notifies import Tamper
 from sandbox.v3_platform import KeyMode, Platform
 
-__all__ = ["control_routes", "order_json"]
+__all__ = ["control_routes", "order_json", "refund_json"]
 
 
 class _Strict(BaseModel):
@@ -34,8 +35,9 @@ class _Strict(BaseModel):
 
 
 class DeliveryMode(_Strict):
-    delivery: Literal["normal", "drop"] = "normal"
-    """"drop": the order is paid at the sandbox but no notify is ever sent (a lost notify)."""
+    delivery: Literal["normal", "drop", "hold"] = "normal"
+    """"drop": the order is paid at the sandbox but no notify is ever sent (a lost notify);
+    "hold": the notify waits until ``POST /sandbox/orders/{out_trade_no}/release``."""
     copies: int = Field(default=1, ge=1, le=64)
     """Identical notifies delivered concurrently, each retried on its own."""
     delay_ms: int = Field(default=0, ge=0, le=600_000)
@@ -52,6 +54,7 @@ class DeliveryMode(_Strict):
     def options(self) -> DeliveryOptions:
         return DeliveryOptions(
             drop=self.delivery == "drop",
+            hold=self.delivery == "hold",
             copies=self.copies,
             delay_seconds=self.delay_ms / 1000,
             probe_first=self.probe_first,
@@ -109,16 +112,18 @@ def order_json(order: Order) -> dict[str, Any]:
         "transaction_id": order.transaction_id,
         "time_end": _time(order.time_end),
         "refunded_fee": order.refunded_fee,
-        "refunds": [
-            {
-                "out_refund_no": r.out_refund_no,
-                "refund_id": r.refund_id,
-                "refund_fee": r.refund_fee,
-                "status": r.status.value,
-                "success_time": _time(r.success_time),
-            }
-            for r in order.refunds
-        ],
+        "refunds": [refund_json(r) for r in order.refunds],
+    }
+
+
+def refund_json(refund: Refund) -> dict[str, Any]:
+    return {
+        "out_trade_no": refund.out_trade_no,
+        "out_refund_no": refund.out_refund_no,
+        "refund_id": refund.refund_id,
+        "refund_fee": refund.refund_fee,
+        "status": refund.status.value,
+        "success_time": _time(refund.success_time),
     }
 
 
@@ -233,6 +238,26 @@ def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
         sandbox.trades.age(order, body.seconds)
         return JSONResponse(order_json(order))
 
+    async def release(request: Request) -> Response:
+        released = sandbox.release(request.path_params["out_trade_no"])
+        return JSONResponse({"released": [d.id for d in released]})
+
+    async def all_refunds(request: Request) -> Response:
+        """Every refund in the order WeChat accepted them, a page at a time (`after` is how
+        many were listed before)."""
+        try:
+            after = max(0, int(request.query_params.get("after", "0")))
+            limit = max(1, min(int(request.query_params.get("limit", "100")), 1000))
+        except ValueError as error:
+            return _invalid(error)
+        page = list(itertools.islice(sandbox.store.refunds.values(), after, after + limit))
+        return JSONResponse(
+            {
+                "refunds": [refund_json(r) for r in page],
+                "next_after": after + limit if len(page) == limit else None,
+            }
+        )
+
     async def order_deliveries(request: Request) -> Response:
         include_body = request.query_params.get("include_body") == "true"
         deliveries = sandbox.deliveries.of_order(request.path_params["out_trade_no"])
@@ -301,7 +326,9 @@ def control_routes(sandbox: Sandbox, ready: Callable[[], bool]) -> list[Route]:
         Route("/sandbox/orders", find_order, methods=["GET"]),
         Route("/sandbox/orders/{out_trade_no}", get_order, methods=["GET"]),
         Route("/sandbox/orders/{out_trade_no}/age", age_order, methods=["POST"]),
+        Route("/sandbox/orders/{out_trade_no}/release", release, methods=["POST"]),
         Route("/sandbox/orders/{out_trade_no}/deliveries", order_deliveries, methods=["GET"]),
+        Route("/sandbox/refunds", all_refunds, methods=["GET"]),
         Route("/sandbox/deliveries", all_deliveries, methods=["GET"]),
         Route("/sandbox/deliveries/summary", delivery_summary, methods=["GET"]),
         Route("/sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),

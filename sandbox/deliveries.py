@@ -31,6 +31,8 @@ class DeliveryState(StrEnum):
     """Every attempt of the schedule failed (24h4m of WeChat time)."""
     DROPPED = "dropped"
     """Never sent: the payment was made with delivery "drop"."""
+    HELD = "held"
+    """Not sent until released: the payment was made with delivery "hold"."""
     CANCELLED = "cancelled"
     """Stopped by a reset or a shutdown."""
 

@@ -35,6 +35,9 @@ class DeliveryOptions:
     """How the payment notify of one simulated payment travels."""
 
     drop: bool = False
+    hold: bool = False
+    """Keep the notify until :meth:`Sandbox.release` (a notify delayed for as long as a test
+    needs, e.g. until a refund's notify has been delivered)."""
     copies: int = 1
     delay_seconds: float = 0.0
     probe_first: bool = False
@@ -43,6 +46,19 @@ class DeliveryOptions:
     tamper_first: tuple[Tamper, ...] = ()
     """v3 only: deliberately wrong notifies sent once each (after the probe, before the real
     one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _PaymentNotify:
+    """The deliveries of one payment's notify, as :meth:`Notifier.dispatch` takes them."""
+
+    copies: list[Delivery]
+    probe: Delivery | None = None
+    once: tuple[Delivery, ...] = ()
+
+    @property
+    def every(self) -> list[Delivery]:
+        return [*([self.probe] if self.probe else []), *self.once, *self.copies]
 
 
 class Sandbox:
@@ -69,6 +85,7 @@ class Sandbox:
         self._refund_notify_url = refund_notify_url
         self.v3 = v3
         self.v3_notifies = V3Notifies(v3.merchant, v3.platform, clock) if v3 else None
+        self._held: dict[str, list[_PaymentNotify]] = {}
 
     def pay(self, order: Order, options: DeliveryOptions) -> list[Delivery]:
         """The customer scanned the code and confirmed: the order is paid (or, for a failed
@@ -101,7 +118,7 @@ class Sandbox:
                 order, "probe", notifies.probe_notify(order, self.merchant, self.ids)
             )
         copies = [self._delivery(order, "payment", body, copy=n) for n in range(options.copies)]
-        self.notifier.dispatch(copies, probe=probe, delay=options.delay_seconds)
+        self._dispatch(order, options, _PaymentNotify(copies, probe))
         return [*([probe] if probe else []), *copies]
 
     def _pay_v3(self, order: Order, options: DeliveryOptions) -> list[Delivery]:
@@ -118,8 +135,28 @@ class Sandbox:
             for kind in options.tamper_first
         ]
         copies = [self._delivery(order, "payment", message, copy=n) for n in range(options.copies)]
-        self.notifier.dispatch(copies, probe=probe, once=once, delay=options.delay_seconds)
+        self._dispatch(order, options, _PaymentNotify(copies, probe, tuple(once)))
         return [*([probe] if probe else []), *once, *copies]
+
+    def _dispatch(self, order: Order, options: DeliveryOptions, notify: _PaymentNotify) -> None:
+        if options.hold:
+            for delivery in notify.every:
+                delivery.state = DeliveryState.HELD
+            self._held.setdefault(order.out_trade_no, []).append(notify)
+            return
+        self.notifier.dispatch(
+            notify.copies, probe=notify.probe, once=notify.once, delay=options.delay_seconds
+        )
+
+    def release(self, out_trade_no: str) -> list[Delivery]:
+        """Sends the order's held notifies now (each as it would have been sent); returns them."""
+        released: list[Delivery] = []
+        for notify in self._held.pop(out_trade_no, []):
+            for delivery in notify.every:
+                delivery.state = DeliveryState.PENDING
+            self.notifier.dispatch(notify.copies, probe=notify.probe, once=notify.once)
+            released += notify.every
+        return released
 
     def _v3_notifies(self) -> V3Notifies:
         if self.v3_notifies is None:
@@ -186,6 +223,7 @@ class Sandbox:
         await self.notifier.cancel_all()
         self.store.clear()
         self.deliveries.clear()
+        self._held.clear()
         self.faults.reset()
         if self.v3 is not None:
             self.v3.platform.reset()

@@ -181,6 +181,8 @@ def _endpoint(
             return answer(platform, failure.status, failure.body(), requested)
         except V3FailError as failure:
             return answer(platform, failure.status, failure.body(), requested)
+        if faults.answer_lost():
+            return Response(_UNAVAILABLE_PAGE % 502, status_code=502, media_type="text/html")
         return answer(platform, code, payload, requested)
 
     return endpoint

@@ -84,6 +84,8 @@ def _endpoint(
                 merchant, sign_type, fail.err_code, fail.err_code_des, ids
             )
             return Response(answer, media_type=XML)
+        if faults.answer_lost():
+            return Response(_UNAVAILABLE_PAGE % 502, status_code=502, media_type="text/html")
         return Response(wire.success_answer(merchant, sign_type, business, ids), media_type=XML)
 
     return endpoint

@@ -13,7 +13,14 @@ import redis
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from google.protobuf.message import DecodeError
 
-from devstack.chaos.evidence import Delivery, Event, Evidence, Observed, OrderRow
+from devstack.chaos.evidence import (
+    Delivery,
+    Event,
+    Evidence,
+    Observed,
+    OrderRow,
+    WeChatRefund,
+)
 from paystream.events.v1 import events_pb2
 from paystream.payment.v1 import types_pb2
 from runtime.kafka import TOPIC_OBSERVATIONS, TOPIC_OBSERVATIONS_DLQ, TOPIC_ORDER_EVENTS
@@ -30,13 +37,19 @@ def deliveries(sandbox_url: str) -> list[Delivery]:
             answer.raise_for_status()
             page: dict[str, Any] = answer.json()
             for item in page["deliveries"]:
+                attempts = item["attempts"]
                 found.append(
                     Delivery(
                         id=item["id"],
                         kind=item["kind"],
                         out_trade_no=item["out_trade_no"],
                         state=item["state"],
-                        outcomes=tuple(a["outcome"] for a in item["attempts"]),
+                        outcomes=tuple(a["outcome"] for a in attempts),
+                        out_refund_no=item["out_refund_no"] or "",
+                        first_attempt=attempts[0]["at"] if attempts else "",
+                        succeeded_at=next(
+                            (a["at"] for a in attempts if a["outcome"] == "success"), ""
+                        ),
                     )
                 )
             if page["next_after"] is None:
@@ -44,11 +57,28 @@ def deliveries(sandbox_url: str) -> list[Delivery]:
             after = page["next_after"]
 
 
+def wechat_refunds(sandbox_url: str) -> list[WeChatRefund]:
+    found: list[WeChatRefund] = []
+    after: int | None = 0
+    with httpx.Client(base_url=sandbox_url, timeout=60.0, trust_env=False) as http:
+        while after is not None:
+            answer = http.get("/sandbox/refunds", params={"after": after, "limit": PAGE})
+            answer.raise_for_status()
+            page: dict[str, Any] = answer.json()
+            found += [
+                WeChatRefund(r["out_trade_no"], r["out_refund_no"], r["refund_fee"], r["status"])
+                for r in page["refunds"]
+            ]
+            after = page["next_after"]
+    return found
+
+
 def pending_deliveries(sandbox_url: str) -> int:
+    """Notifies not yet finished: being sent, waiting for a retry, or held."""
     answer = httpx.get(f"{sandbox_url}/sandbox/deliveries/summary", timeout=30, trust_env=False)
     answer.raise_for_status()
     by_state: dict[str, int] = answer.json()["by_state"]
-    return by_state.get("pending", 0)
+    return by_state.get("pending", 0) + by_state.get("held", 0)
 
 
 def topic_values(bootstrap: str, topic: str) -> Iterator[bytes]:
@@ -98,6 +128,7 @@ def observations(bootstrap: str, evidence: Evidence) -> None:
         except DecodeError:
             evidence.undecodable_observations += 1
             continue
+        refund = record.refund if record.HasField("refund") else None
         evidence.observations.append(
             Observed(
                 observation_id=record.observation_id,
@@ -110,6 +141,13 @@ def observations(bootstrap: str, evidence: Evidence) -> None:
                 ),
                 transaction_id=record.transaction_id,
                 total_fee=record.total_fee,
+                out_refund_no=refund.out_refund_no if refund else "",
+                refund_status=types_pb2.RefundStatus.Name(refund.refund_status).removeprefix(
+                    "REFUND_STATUS_"
+                )
+                if refund
+                else "",
+                refund_fee=refund.refund_fee if refund else 0,
             )
         )
 
@@ -125,6 +163,10 @@ def events(bootstrap: str, evidence: Evidence) -> None:
                 kind=kind,
                 transaction_id=event.paid.transaction_id if kind == "paid" else "",
                 total_fee=event.paid.total_fee if kind == "paid" else 0,
+                out_refund_no=event.refunded.out_refund_no,
+                refund_fee=event.refunded.refund_fee,
+                refunded_fee=event.refunded.refunded_fee,
+                full=event.refunded.full,
             )
         )
     evidence.dead_letters = sum(1 for _ in topic_values(bootstrap, TOPIC_OBSERVATIONS_DLQ))
@@ -133,9 +175,14 @@ def events(bootstrap: str, evidence: Evidence) -> None:
 def database(database_url: str, evidence: Evidence) -> None:
     with psycopg.connect(database_url) as conn:
         for row in conn.execute(
-            "SELECT id, status, total_fee, transaction_id, version, anomaly FROM orders"
+            "SELECT id, status, total_fee, transaction_id, version, anomaly, refunded_fee"
+            " FROM orders"
         ):
             evidence.orders[row[0]] = OrderRow(*row)
+        for order_id, out_refund_no, refund_fee, status in conn.execute(
+            "SELECT order_id, out_refund_no, refund_fee, status FROM refunds"
+        ):
+            evidence.refund_rows[out_refund_no] = (order_id, refund_fee, status)
         evidence.inbox = [(r[0], r[1]) for r in conn.execute("SELECT order_id, outcome FROM inbox")]
         unpublished = conn.execute(
             "SELECT count(*) FROM outbox WHERE published_at IS NULL"

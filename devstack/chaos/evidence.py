@@ -14,6 +14,11 @@ class Expected:
     """Orders the customers paid → how many copies of the notify the sandbox sends."""
     probed: frozenset[str]
     """Paid orders whose notify was preceded by WeChat's wrong-signature probe."""
+    refunds: dict[str, AskedRefund] = field(default_factory=dict)
+    """Every refund the run asked for, by out_refund_no, with what it was told."""
+    held: frozenset[str] = frozenset()
+    """Paid orders whose payment notify was held until their refunds' notifies were delivered
+    (they became PAID through CancelOrder, which found them paid at WeChat)."""
 
     @property
     def controls(self) -> set[str]:
@@ -21,14 +26,44 @@ class Expected:
 
 
 @dataclass(frozen=True)
+class AskedRefund:
+    """One refund the run asked OrderService.RefundOrder for, and how it ended for the asker."""
+
+    order_id: str
+    out_refund_no: str
+    refund_fee: int
+    fits: bool
+    """Within what was still refundable when planned (False: meant to be refused)."""
+    outcome: str
+    """"accepted", "refused" (a definite answer), or "ambiguous" (no definite answer in time:
+    counted as neither)."""
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class WeChatRefund:
+    """A refund as the sandbox (WeChat) holds it at the end."""
+
+    out_trade_no: str
+    out_refund_no: str
+    refund_fee: int
+    status: str
+
+
+@dataclass(frozen=True)
 class Delivery:
     id: int
     kind: str
-    """"payment" or "probe"."""
+    """"payment", "probe" or "refund"."""
     out_trade_no: str
     state: str
     outcomes: tuple[str, ...]
     """Each attempt's outcome, in order ("success", "fail_reply", "http_error", ...)."""
+    out_refund_no: str = ""
+    first_attempt: str = ""
+    """When the first attempt was made (ISO 8601, the sandbox's clock); "" when none was."""
+    succeeded_at: str = ""
+    """When the attempt answered SUCCESS was made; "" when none was."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +76,10 @@ class Observed:
     trade_state: str
     transaction_id: str
     total_fee: int
+    out_refund_no: str = ""
+    """Set for an observation of a refund."""
+    refund_status: str = ""
+    refund_fee: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,6 +91,11 @@ class Event:
     kind: str
     transaction_id: str
     total_fee: int
+    out_refund_no: str = ""
+    """For "refunded": the refund, its amount, the order's refunded total after it, full."""
+    refund_fee: int = 0
+    refunded_fee: int = 0
+    full: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +106,7 @@ class OrderRow:
     transaction_id: str | None
     version: int
     anomaly: str | None
+    refunded_fee: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,6 +124,9 @@ class Evidence:
     events: list[Event] = field(default_factory=list)
     dead_letters: int = 0
     orders: dict[str, OrderRow] = field(default_factory=dict)
+    wechat_refunds: list[WeChatRefund] = field(default_factory=list)
+    refund_rows: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    """out_refund_no → (order id, refund_fee, status) of the order system's refunds table."""
     inbox: list[tuple[str, str]] = field(default_factory=list)
     """(order id, outcome) of every inbox row."""
     unpublished_outbox: int = 0

@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
+
 from devstack.apps import System
-from devstack.chaos.plan import ChaosPlan
+from devstack.chaos.plan import WECHAT_ERRORS, ChaosPlan
 from devstack.private import PrivateServers
 
 
@@ -48,6 +50,7 @@ class FaultScript:
             "postgres_restart": self._restart_postgres,
             "redis_restart": self._restart_redis,
             "gateway_restart": self._restart_gateway,
+            "wechat_errors": self._wechat_errors,
         }
         unknown = {name for _, name in plan.faults} - set(self._actions)
         if unknown:
@@ -112,3 +115,14 @@ class FaultScript:
         self._system.stop(gateway, signal.SIGTERM)
         self._system.start(gateway)
         return f"SIGTERM pid {pid} (drains in-flight notifies); restarted as pid {gateway.pid()}"
+
+    def _wechat_errors(self) -> str:
+        settings = {**WECHAT_ERRORS, "seed": self._plan.seed}
+        faults = f"{self._system.app('sandbox').url}/sandbox/faults"
+        httpx.put(faults, json=settings, timeout=30, trust_env=False).raise_for_status()
+        try:
+            time.sleep(self._plan.wechat_fault_seconds)
+        finally:
+            httpx.delete(faults, timeout=30, trust_env=False).raise_for_status()
+        rates = ", ".join(f"{name} {rate:g}" for name, rate in WECHAT_ERRORS.items())
+        return f"WeChat's API for {self._plan.wechat_fault_seconds:g}s: {rates}"

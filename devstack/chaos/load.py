@@ -28,8 +28,12 @@ async def pay_steadily(
     sandbox_url: str,
     to_pay: list[str],
     progress: Callable[[float], None] | None = None,
+    held: frozenset[str] = frozenset(),
+    paid: Callable[[str], None] | None = None,
 ) -> PayLog:
-    """Pays `to_pay` in chunks of `plan.chunk`, one chunk every chunk / pay_rate seconds."""
+    """Pays `to_pay` in chunks of `plan.chunk`, one chunk every chunk / pay_rate seconds; the
+    notifies of `held` orders wait at the sandbox until released. `paid` hears of each order
+    the sandbox accepted as paid."""
     log = PayLog(started=time.monotonic())
     interval = plan.chunk / plan.pay_rate
     chunks = [to_pay[n : n + plan.chunk] for n in range(0, len(to_pay), plan.chunk)]
@@ -38,15 +42,23 @@ async def pay_steadily(
             due = log.started + index * interval
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             mode = plan.mode_of_chunk(index)
-            answer = await http.post(
-                "/sandbox/pay/bulk", json={"out_trade_nos": chunk, **mode.request}
-            )
-            answer.raise_for_status()
-            body = answer.json()
-            for order_id in body["paid"]:
-                log.modes[order_id] = mode
-            for refusal in body["refused"]:
-                log.refused[refusal["out_trade_no"]] = refusal["error"]
+            normal = [order_id for order_id in chunk if order_id not in held]
+            holding = [order_id for order_id in chunk if order_id in held]
+            for order_ids, delivery in ((normal, "normal"), (holding, "hold")):
+                if not order_ids:
+                    continue
+                answer = await http.post(
+                    "/sandbox/pay/bulk",
+                    json={"out_trade_nos": order_ids, "delivery": delivery, **mode.request},
+                )
+                answer.raise_for_status()
+                body = answer.json()
+                for order_id in body["paid"]:
+                    log.modes[order_id] = mode
+                    if paid is not None:
+                        paid(order_id)
+                for refusal in body["refused"]:
+                    log.refused[refusal["out_trade_no"]] = refusal["error"]
             if progress is not None:
                 progress((index + 1) / len(chunks))
     log.finished = time.monotonic()

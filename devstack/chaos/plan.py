@@ -9,6 +9,7 @@ from typing import Any
 
 FAULTS: tuple[tuple[float, str], ...] = (
     (0.08, "worker_kill"),
+    (0.12, "wechat_errors"),
     (0.18, "kafka_restart"),
     (0.38, "worker_kill"),
     (0.48, "postgres_restart"),
@@ -17,7 +18,31 @@ FAULTS: tuple[tuple[float, str], ...] = (
     (0.86, "worker_kill"),
 )
 """(when, what): the Kafka broker, PostgreSQL, Redis and the gateway restarted once each, the
-worker SIGKILLed three times."""
+worker SIGKILLed three times, and WeChat's API failing for a while (SYSTEMERROR, HTTP 5xx and
+answers lost after the call was carried out)."""
+
+WECHAT_ERRORS: dict[str, float] = {
+    "systemerror_rate": 0.15,
+    "http_5xx_rate": 0.1,
+    "lost_answer_rate": 0.25,
+}
+"""The sandbox's fault settings while "wechat_errors" lasts."""
+
+
+@dataclass(frozen=True)
+class RefundsOfOrder:
+    """What the run asks OrderService.RefundOrder for, for one paid order."""
+
+    amounts: tuple[int, ...]
+    """Refunds that fit (their sum is at most the order's total): asked for concurrently (v2),
+    one after another (v3: devstack/chaos/refunds.py says why)."""
+    above_total: int = 0
+    """Asked for once the others were accepted: more than is left, so it must be refused."""
+    hold_payment_notify: bool = False
+    """The order's payment notify waits until these refunds' notifies were delivered."""
+
+
+REFUND_KINDS = ("partial", "full", "split", "two_partials", "full_then_more")
 
 
 @dataclass(frozen=True)
@@ -65,6 +90,17 @@ class ChaosPlan:
     faults: tuple[tuple[float, str], ...] = FAULTS
     api_version: str = "v2"
     """The WeChat Pay protocol the whole run speaks: v2 (XML) or v3 (JSON, RSA, AES-GCM)."""
+    refund_every: int = 8
+    """Every n-th paid order gets refunds (of the REFUND_KINDS in turn)."""
+    hold_every: int = 3
+    """Of the refunded orders, every n-th has its payment notify held until its refunds' notifies
+    were delivered."""
+    wechat_fault_seconds: float = 4.0
+    """How long WeChat's API fails ("wechat_errors")."""
+    refund_concurrency: int = 48
+    """Orders refunded at once (each mostly waits: for its payment to be applied, for a fault)."""
+    refund_give_up_seconds: float = 120.0
+    """How long one refund is asked again (same out_refund_no) before it counts as ambiguous."""
 
     def __post_init__(self) -> None:
         if not 10 <= self.orders <= 1_000_000:
@@ -73,6 +109,8 @@ class ChaosPlan:
             raise ValueError("api_version is v2 or v3")
         if self.pay_rate <= 0 or self.chunk < 1 or self.control_every < 2:
             raise ValueError("pay_rate, chunk and control_every must be positive (every >= 2)")
+        if self.refund_every < 1 or self.hold_every < 1:
+            raise ValueError("refund_every and hold_every must be at least 1")
 
     def order_ids(self, run_id: str) -> list[str]:
         return [f"ch{run_id}{n:07d}" for n in range(self.orders)]
@@ -89,6 +127,26 @@ class ChaosPlan:
         if index % 5 != 4:
             return NORMAL
         return MODES[(index // 5) % len(MODES)]
+
+    def refunds_of(self, position: int, fee: int) -> RefundsOfOrder | None:
+        """The refunds of the paid order at `position` (in paying order) of `fee` fen, or None."""
+        if position % self.refund_every != self.refund_every // 2:
+            return None
+        nth = position // self.refund_every
+        kind = REFUND_KINDS[nth % len(REFUND_KINDS)]
+        hold = nth % self.hold_every == 0
+        third, quarter = max(1, fee // 3), max(1, fee // 4)
+        amounts: tuple[int, ...] = (fee,)
+        above = 0
+        if kind == "partial" and fee > 1:
+            amounts = (third,)
+        elif kind == "split" and fee > 1:
+            amounts = (fee // 2, fee - fee // 2)
+        elif kind == "two_partials" and fee > 2 * quarter:
+            amounts = (quarter, quarter)
+        elif kind == "full_then_more":
+            above = 1
+        return RefundsOfOrder(amounts, above, hold)
 
     @property
     def pay_seconds(self) -> float:

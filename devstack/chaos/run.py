@@ -17,6 +17,7 @@ from devstack.chaos.faults import FaultScript
 from devstack.chaos.load import PayLog, pay_steadily
 from devstack.chaos.orders import RunOrders, insert_orders, place_at_wechat
 from devstack.chaos.plan import ChaosPlan
+from devstack.chaos.refunds import Refunder, RefundLog
 from devstack.chaos.report import RunReport
 from devstack.chaos.system import private_system
 from devstack.chaos.verify import verify
@@ -85,20 +86,24 @@ def _run(
     script = FaultScript(plan, system, servers)
     began = time.monotonic()
     script.start(began)
-    paid = asyncio.run(pay_steadily(plan, system.app("sandbox").url, orders.to_pay, _progress(say)))
+    paid, refunded = asyncio.run(_pay_and_refund(plan, system, orders, say))
     script.join()
     report.faults = script.log.struck
-    clock.done(f"pay {len(paid.modes)} orders at {plan.pay_rate:.0f}/s while faults hit")
+    clock.done(
+        f"pay {len(paid.modes)} orders at {plan.pay_rate:.0f}/s and refund"
+        f" {len({a.order_id for a in refunded.asked.values()})} while faults hit"
+    )
 
     settled = _settle(plan, system, servers, len(paid.modes), say)
     if not settled:
         report.notes.append(f"not quiescent after {plan.settle_timeout:.0f}s")
     clock.done("wait until quiescent")
 
-    expected = _expected(orders, paid)
+    expected = _expected(orders, paid, refunded)
     evidence = Evidence()
     evidence.processes_down = [a.name for a in system.apps() if a.pid() is None]
     evidence.deliveries = collect.deliveries(system.app("sandbox").url)
+    evidence.wechat_refunds = collect.wechat_refunds(system.app("sandbox").url)
     collect.observations(servers.kafka.bootstrap, evidence)
     collect.events(servers.kafka.bootstrap, evidence)
     collect.database(servers.database_url, evidence)
@@ -114,6 +119,7 @@ def _run(
     }
     if paid.refused:
         report.verdict.violate("pay_refused", str(sorted(paid.refused.items())[:5]))
+    _refund_figures(refunded, report)
     clock.done("collect and verify")
 
 
@@ -125,12 +131,59 @@ def _orders(plan: ChaosPlan, run_id: str) -> RunOrders:
     return RunOrders(ids, fees, [i for i in ids if i not in chosen], controls)
 
 
-def _expected(orders: RunOrders, paid: PayLog) -> Expected:
+async def _pay_and_refund(
+    plan: ChaosPlan, system: System, orders: RunOrders, say: Say
+) -> tuple[PayLog, RefundLog]:
+    """The customers pay; the merchant refunds a share of the orders as soon as they are paid."""
+    sandbox = system.app("sandbox").url
+    refunder = Refunder(plan, f"127.0.0.1:{system.ports.order}", sandbox)
+    planned = {
+        order_id: refunds
+        for position, order_id in enumerate(orders.to_pay)
+        if (refunds := plan.refunds_of(position, orders.fees[order_id])) is not None
+    }
+
+    def paid(order_id: str) -> None:
+        if order_id in planned:
+            refunder.offer(order_id, orders.fees[order_id], planned[order_id])
+
+    held = frozenset(order_id for order_id, r in planned.items() if r.hold_payment_notify)
+    refunding = asyncio.create_task(refunder.run())
+    try:
+        log = await pay_steadily(plan, sandbox, orders.to_pay, _progress(say), held, paid)
+    finally:
+        refunder.close()
+    refunded = await refunding
+    say(f"[chaos] refunds done {refunded.finished - log.finished:.1f}s after the last payment")
+    return log, refunded
+
+
+def _expected(orders: RunOrders, paid: PayLog, refunded: RefundLog) -> Expected:
     return Expected(
         fees=orders.fees,
         paid={order_id: mode.copies for order_id, mode in paid.modes.items()},
         probed=frozenset(order_id for order_id, mode in paid.modes.items() if mode.probe),
+        refunds=dict(refunded.asked),
+        held=frozenset(refunded.held),
     )
+
+
+def _refund_figures(refunded: RefundLog, report: RunReport) -> None:
+    """What the merchant saw: its calls, the retried ones, and anything that went wrong."""
+    counts = report.verdict.counts
+    counts["RefundOrder calls (all attempts)"] = sum(a.attempts for a in refunded.asked.values())
+    counts["RefundOrder calls answered not-yet-definite (each asked again)"] = sum(
+        refunded.failed_calls.values()
+    )
+    for code, n in sorted(refunded.failed_calls.items()):
+        counts[f"  answered {code}"] = n
+    counts["CancelOrder calls for held orders"] = sum(refunded.cancel_calls.values())
+    for outcome, n in sorted(refunded.cancel_calls.items()):
+        counts[f"  CancelOrder {outcome}"] = n
+    for step, seconds in refunded.slowest.items():
+        report.notes.append(f"refunds: at most {seconds:.1f}s {step}")
+    for problem in refunded.problems:
+        report.verdict.violate("refund_driver_problem", problem)
 
 
 def _settle(plan: ChaosPlan, system: System, servers: PrivateServers, paid: int, say: Say) -> bool:

@@ -176,8 +176,7 @@ class Kafka:
                 f"{LIB}/*",
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                f"--cluster-id={cluster_id}",  # an id may begin with "-"
                 "-c",
                 str(config),
                 "--ignore-formatted",

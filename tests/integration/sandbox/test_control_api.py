@@ -69,7 +69,13 @@ async def test_bad_control_requests_are_refused_with_a_reason(
 
 async def test_faults_are_settable_readable_and_resettable(sandbox_control: SandboxControl) -> None:
     settings = await sandbox_control.set_faults(systemerror_rate=0.25, latency_ms=5, seed=1)
-    assert settings == {"systemerror_rate": 0.25, "http_5xx_rate": 0.0, "latency_ms": 5, "seed": 1}
+    assert settings == {
+        "systemerror_rate": 0.25,
+        "http_5xx_rate": 0.0,
+        "lost_answer_rate": 0.0,
+        "latency_ms": 5,
+        "seed": 1,
+    }
     assert (await sandbox_control.http.get("/sandbox/faults")).json() == settings
     refused = await sandbox_control.http.put("/sandbox/faults", json={"http_5xx_rate": 2})
     assert refused.status_code == 422

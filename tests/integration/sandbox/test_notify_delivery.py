@@ -130,3 +130,23 @@ async def test_a_delivery_body_can_be_read_back_for_replay(
     [delivery] = await sandbox_control.deliveries(out_trade_no, include_body=True)
     [received] = await notify_receiver.wait_for(1)
     assert delivery["body"].encode() == received
+
+
+async def test_a_held_notify_waits_for_its_release_and_is_then_delivered(
+    sandbox: SandboxHandle, sandbox_control: SandboxControl, notify_receiver: NotifyReceiver
+) -> None:
+    out_trade_no = await new_order(sandbox, notify_receiver.url)
+    paid = await sandbox_control.pay(out_trade_no, delivery="hold", copies=2)
+    assert paid["order"]["trade_state"] == "SUCCESS"
+    held = await sandbox_control.deliveries(out_trade_no)
+    assert [(d["state"], d["attempts"]) for d in held] == [("held", [])] * 2
+    assert notify_receiver.received == []
+    path = f"/sandbox/orders/{out_trade_no}/release"
+    released = (await sandbox_control.http.post(path)).json()["released"]
+    assert sorted(released) == sorted(d["id"] for d in held)
+    delivered = await sandbox_control.wait_for_deliveries(
+        out_trade_no, lambda ds: all(d["state"] == "delivered" for d in ds)
+    )
+    assert len(delivered) == 2
+    assert len(await notify_receiver.wait_for(2)) == 2
+    assert (await sandbox_control.http.post(path)).json()["released"] == []

@@ -16,6 +16,7 @@ from payment.wechatpay import (
     RefundRefusedError,
     RefundStatus,
     TradeState,
+    TransportError,
     WeChatPayV2Client,
     parse_refund_notify,
 )
@@ -162,3 +163,24 @@ async def test_a_settled_refund_is_notified_with_req_info_encrypted(
     other_key = sandbox.wechatpay_config(api_key=SecretStr("k" * 32))
     with pytest.raises(ValueError, match="req_info"):
         parse_refund_notify(body, other_key)
+
+
+async def test_a_refund_whose_answer_was_lost_was_made_and_asking_again_finds_it(
+    tls_client: WeChatPayV2Client, sandbox_control: SandboxControl
+) -> None:
+    out_trade_no = await pay(tls_client, sandbox_control, 500)
+    number = f"r-{out_trade_no}"
+    await sandbox_control.set_faults(lost_answer_rate=1.0)
+    with pytest.raises(TransportError):
+        await tls_client.refund(
+            out_trade_no=out_trade_no, out_refund_no=number, total_fee=500, refund_fee=200
+        )
+    await sandbox_control.set_faults()
+    listed = (await sandbox_control.http.get("/sandbox/refunds", params={"limit": 1000})).json()
+    made = [r for r in listed["refunds"] if r["out_trade_no"] == out_trade_no]
+    assert [(r["out_refund_no"], r["refund_fee"]) for r in made] == [(number, 200)]
+    again = await tls_client.refund(
+        out_trade_no=out_trade_no, out_refund_no=number, total_fee=500, refund_fee=200
+    )
+    assert again.refund_id == made[0]["refund_id"]
+    assert (await tls_client.refund_query(out_trade_no=out_trade_no)).refunded_fee == 200
