@@ -20,6 +20,8 @@ from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
 
 PAID_STATES = (types_pb2.TRADE_STATE_SUCCESS, types_pb2.TRADE_STATE_REFUND)
 REFUND_QUERY_NEEDS_OUT_REFUND_NO = "REFUND_QUERY_NEEDS_OUT_REFUND_NO"
+REFUNDS_UNKNOWN = "REFUNDS_UNKNOWN"
+"""PaymentService found refunds of the order the request did not name (API v3)."""
 """PaymentService's reason when API v3 cannot list an order's refunds (payment.proto)."""
 
 

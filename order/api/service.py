@@ -34,7 +34,7 @@ from order.domain import (
     violations,
 )
 from order.domain.refund_request import RefundRequest, refund_violations
-from order.payments import PaidAtWeChat, Payments, RefundRefused
+from order.payments import REFUNDS_UNKNOWN, PaidAtWeChat, Payments, RefundRefused
 from order.store import REDIS_ERRORS, OrderStore, PendingIndex, RefundStore, Snapshots
 from order.wire import closed_report, paid_report, refund_from_info
 from paystream.events.v1 import events_pb2
@@ -87,6 +87,10 @@ class ObservationReporter:
 
     async def report(self, record: events_pb2.PaymentObserved, timeout: float) -> None:
         await publish(self._producer, self._topic, record, timeout)
+
+
+REFUND_RENAMES = 3
+"""How often a refund is asked again naming refunds that concurrent calls made meanwhile."""
 
 
 class OrderService:
@@ -184,17 +188,7 @@ class OrderService:
         order = reserved.order
         if not reserved.new and reserved.refund.status is not RefundStatus.PROCESSING:
             return reserved.refund, order
-        answer = await self._payments.refund(
-            payment_pb2.RefundRequest(
-                out_trade_no=order.id,
-                out_refund_no=request.out_refund_no,
-                total_fee=order.total_fee,
-                refund_fee=request.refund_fee,
-                reason=request.reason,
-                other_out_refund_nos=reserved.others,
-            ),
-            timeout=_left(deadline),
-        )
+        answer = await self._ask_for_refund(request, order, reserved.others, deadline)
         if isinstance(answer, RefundRefused):
             await self._refunds.release(order.id, request.out_refund_no)
             log.info(
@@ -218,6 +212,35 @@ class OrderService:
             refund_fee=request.refund_fee,
         )
         return refund_from_info(order.id, answer), order
+
+    async def _ask_for_refund(
+        self, request: RefundRequest, order: Order, others: tuple[str, ...], deadline: float
+    ) -> payment_pb2.RefundInfo | RefundRefused:
+        """PaymentService.Refund, naming the order's other refunds. A concurrent refund of the
+        same order, reserved after this one and sent first, is one this request did not name
+        (API v3 cannot list them): ask again naming it. Both passed the limit under the row lock,
+        so the refund is still within it."""
+        for _ in range(REFUND_RENAMES + 1):
+            answer = await self._payments.refund(
+                payment_pb2.RefundRequest(
+                    out_trade_no=order.id,
+                    out_refund_no=request.out_refund_no,
+                    total_fee=order.total_fee,
+                    refund_fee=request.refund_fee,
+                    reason=request.reason,
+                    other_out_refund_nos=others,
+                ),
+                timeout=_left(deadline),
+            )
+            if not (isinstance(answer, RefundRefused) and answer.reason == REFUNDS_UNKNOWN):
+                return answer
+            known = tuple(
+                n for n in await self._refunds.numbers(order.id) if n != request.out_refund_no
+            )
+            if set(known) <= set(others):
+                return answer  # nothing new to name: the refusal stands
+            others = known
+        return answer
 
     async def _applied(
         self, order: Order, observation_id: str, wait_until: float

@@ -12,7 +12,12 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from payment.service.convert import trade_status_message
-from payment.service.operations import PaidOnCloseError, RefundConflictError, RefundRejectedError
+from payment.service.operations import (
+    PaidOnCloseError,
+    RefundConflictError,
+    RefundRejectedError,
+    RefundsUnknownError,
+)
 from payment.service.validation import Violations
 from payment.wechatpay import errors as wx
 from paystream.payment.v1 import payment_pb2
@@ -36,6 +41,10 @@ class Failure:
             code=getattr(code_pb2, self.code.name), message=self.message, details=packed
         )
         return rpc_status.to_status(proto)
+
+
+REFUNDS_UNKNOWN = "REFUNDS_UNKNOWN"
+"""The order has refunds the request did not name (API v3): ask again naming them."""
 
 
 def _error_info(reason: str, description: str) -> error_details_pb2.ErrorInfo:
@@ -78,6 +87,12 @@ def failure_for(error: Exception) -> Failure | None:
             grpc.StatusCode.FAILED_PRECONDITION,
             str(error),
             [_error_info("ORDERPAID", "the order is paid and cannot be closed"), paid],
+        )
+    if isinstance(error, RefundsUnknownError):
+        return Failure(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            str(error),
+            [_error_info(REFUNDS_UNKNOWN, str(error))],
         )
     if isinstance(error, RefundRejectedError):
         return Failure(

@@ -19,6 +19,7 @@ from order.domain import is_valid_order_id
 from order.store import PENDING_KEY, snapshot_key
 from paystream.events.v1 import events_pb2
 from paystream.order.v1 import order_pb2
+from paystream.payment.v1 import payment_pb2
 from runtime.observations import timestamp
 from tests.fixtures.order import (
     FakePayments,
@@ -233,3 +234,39 @@ async def test_cancel_without_a_worker_answers_within_the_deadline_with_the_repo
         created.order.id,
         events_pb2.OBSERVATION_SOURCE_CANCEL,
     )
+
+
+async def test_a_refund_overtaken_by_a_concurrent_one_is_asked_again_naming_it(
+    order_api: RunningApi, fake_payments: FakePayments, database_url: str
+) -> None:
+    """API v3 lists no refunds by order: PaymentService refuses a refund when the order has one
+    the request did not name. Two refunds of one order at once, the later reserved one reaching
+    WeChat first, used to end with the earlier one refused though both fit."""
+    order_id = insert_order(database_url, total_fee=1000, status="PAID")
+    first, second = f"{order_id}-1", f"{order_id}-2"
+
+    async def overtaken(request: payment_pb2.RefundRequest) -> str:
+        if request.out_refund_no == first and not request.other_out_refund_nos:
+            overtaking = order_pb2.RefundOrderRequest(
+                id=order_id, out_refund_no=second, refund_fee=400
+            )
+            await order_api.stub.RefundOrder(overtaking)
+            return "refunds_unknown"
+        return "accept"
+
+    fake_payments.servicer.before_refund_answer = overtaken
+    answer = await order_api.stub.RefundOrder(
+        order_pb2.RefundOrderRequest(id=order_id, out_refund_no=first, refund_fee=400)
+    )
+    assert answer.refund.out_refund_no == first
+    assert fake_payments.servicer.refunds_asked == [
+        (first, []),
+        (second, [first]),
+        (first, [second]),
+    ]
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT out_refund_no, refund_id FROM refunds WHERE order_id = %s ORDER BY 1",
+            (order_id,),
+        ).fetchall()
+    assert rows == [(first, f"50{first}"), (second, f"50{second}")]
