@@ -121,13 +121,9 @@ class Refunder:
             self._refund(stub, order_id, number, amount, True)
             for number, amount in zip(numbers, refunds.amounts, strict=True)
         ]
-        if self._plan.api_version == "v2":
-            asked = list(await asyncio.gather(*asks))
-        else:
-            # One after another: concurrent refunds of one v3 order can be refused although they
-            # fit (the first reserved names no other refund, the second reaches WeChat first,
-            # PaymentService then cannot list the order's refunds: FAILED_PRECONDITION).
-            asked = [await ask for ask in asks]
+        # At once, in both versions: over v3 the refund overtaken by its sibling is asked again
+        # naming it (OrderService), so both pass.
+        asked = list(await asyncio.gather(*asks))
         if refunds.above_total and all(a.outcome == "accepted" for a in asked):
             left = fee - sum(refunds.amounts)
             number = f"{order_id}r{len(numbers)}"
