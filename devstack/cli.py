@@ -152,7 +152,15 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_status()
         case "down":
             stack.down()
+            from devstack import engine
+
+            if engine.stop_if_started():
+                stack.say("Docker     stopped dockerd (./dev started it)")
             return 0
+        case "image":
+            from devstack.images import cmd_image
+
+            return cmd_image()
         case "status":
             return cmd_status()
         case "env":
