@@ -78,8 +78,14 @@ def stop_unless_kept(started: list[str], keep: bool) -> None:
 
 
 def cmd_test(args: list[str]) -> int:
+    from devstack import engine, images
+
     keep, pytest_args = split_keep(args)
     started_servers = stack.up()
+    # The manifests-as-containers tests run the product image (tests/integration/deploy).
+    if engine.ensure():
+        stack.say("dockerd left running; `./dev down` stops it")
+    os.environ["PAYSTREAM_IMAGE"] = images.ensure_product()
     try:
         return _test(pytest_args)
     finally:
