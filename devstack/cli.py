@@ -103,6 +103,15 @@ def cmd_bench(args: list[str]) -> int:
         stop_unless_kept(started_servers, keep)
 
 
+# The full suite runs these a second time with PostgreSQL, Redis and Kafka as containers
+# (tests/fixtures/containers.py).
+CONTAINERS_BACKEND_TESTS = (
+    "tests/integration/order",
+    "tests/integration/gateway",
+    "tests/integration/reconcile",
+)
+
+
 def _test(pytest_args: list[str]) -> int:
     started = time.monotonic()
     env = {**os.environ, **stack.stack_env()}
@@ -124,6 +133,16 @@ def _test(pytest_args: list[str]) -> int:
         print(f"[dev] FAILED: {error}", file=sys.stderr)
         return 1
     code = _run([sys.executable, "-m", "pytest", *pytest_args], env)
+    if not pytest_args:
+        from devstack import images
+
+        for service in images.SERVICES:
+            images.ensure_service(service)
+        second = _run(
+            [sys.executable, "-m", "pytest", *CONTAINERS_BACKEND_TESTS],
+            {**env, "PAYSTREAM_STACK": "containers"},
+        )
+        code = code or second
     print(
         f"[dev] test suite finished in {time.monotonic() - started:.0f}s with exit code {code}",
         file=sys.stderr,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -165,6 +166,55 @@ def ensure_product() -> str:
     seconds = build(ROOT, PRODUCT, {"PYTHON_IMAGE": base})
     say(f"image      {PRODUCT} ({size(PRODUCT)}) in {seconds:.0f} s")
     return PRODUCT
+
+
+CONTAINERS = Path(__file__).parent / "containers"
+# The services of PAYSTREAM_STACK=containers: ours from Debian, or an official image by name
+# (configured alike: the official images' own variables).
+SERVICES = {
+    "postgres": "PAYSTREAM_POSTGRES_IMAGE",  # e.g. postgres:15-bookworm
+    "redis": "PAYSTREAM_REDIS_IMAGE",  # e.g. redis:7-bookworm
+    "kafka": "PAYSTREAM_KAFKA_IMAGE",  # e.g. apache/kafka:4.1.1
+}
+
+
+def _service_context(name: str, into: Path) -> None:
+    for source in CONTAINERS.glob(f"{name}*"):
+        shutil.copy2(source, into / source.name)
+    if name == "kafka":
+        from devstack.services import kafka
+
+        if not kafka.jars_ready():
+            kafka.fetch_jars(say)
+        (into / "lib").mkdir()
+        for jar in kafka.LIB.glob("*.jar"):
+            os.link(jar, into / "lib" / jar.name)
+
+
+def ensure_service(name: str) -> str:
+    """The image of one service: the official one when its variable names it, else ours, built
+    once per recipe (Dockerfile, entrypoint, base and, for Kafka, the jars)."""
+    if official := os.environ.get(SERVICES[name]):
+        return official
+    base = ensure_base()
+    work = STACK / "images"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        context = Path(tmp)
+        _service_context(name, context)
+        files = sorted(p for p in context.rglob("*") if p.is_file())
+        # The Dockerfile and entrypoint by content, the versioned jars by name.
+        recipe = [
+            base,
+            *(f"{p.name}:{p.read_bytes().hex() if p.parent == context else ''}" for p in files),
+        ]
+        tag = f"paystream-debian/{name}:{recipe_key(recipe)}"
+        if exists(tag):
+            return tag
+        say(f"image      building {tag} from Debian (once per recipe)")
+        seconds = build(context, tag, {"BASE": base}, context / f"{name}.Dockerfile")
+        say(f"image      {tag} ({size(tag)}) in {seconds:.0f} s")
+    return tag
 
 
 def cmd_image() -> int:
