@@ -1,9 +1,13 @@
-# syntax=docker/dockerfile:1
 # paystream: one image, six processes. Kubernetes chooses the process with `args` (deploy/k8s):
 #   python -m payment | order.api | callback_gateway | order.worker | order.reconcile | order.migrate
 # Runtime dependencies are the versions pinned in constraints.txt (the lock `./dev lock` writes),
 # wheels only; the dev extra is never installed. Pin the base image by digest in CI:
 #   docker build --build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:... .
+# `./dev image` builds it on a Python 3.11 base made from Debian with debootstrap (no registry
+# needed; devstack/images.py). No `# syntax=` line: BuildKit's built-in frontend does, and a
+# named frontend would have to be pulled. pip verifies TLS with the CA bundle passed as the build
+# secret "ca" when the build machine needs one (a proxy's CA); it is never part of an image:
+#   docker build --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt .
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- build: a virtual environment with the dependencies, then the project ----------------------
@@ -20,7 +24,9 @@ WORKDIR /src
 # rebuilt when they change and not on every code change. Binary wheels only: nothing compiles,
 # so the build needs no compiler and the result is the same on every build machine.
 COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+    && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && pip install --only-binary=:all: -c constraints.txt -r /tmp/requirements.txt
 
@@ -28,7 +34,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # .dockerignore keeps tests, tooling and local state out of the context. pip compiles the
 # bytecode here, so the read-only image never needs to write any.
 COPY . .
-RUN pip install --no-deps -c constraints.txt . \
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+    && pip install --no-deps -c constraints.txt . \
     && pip check \
     && cd / \
     && python -c "import order.migrate as m; assert sorted(m.MIGRATIONS.glob('*.sql')), 'no migrations'" \

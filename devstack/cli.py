@@ -78,8 +78,14 @@ def stop_unless_kept(started: list[str], keep: bool) -> None:
 
 
 def cmd_test(args: list[str]) -> int:
+    from devstack import engine, images
+
     keep, pytest_args = split_keep(args)
     started_servers = stack.up()
+    # The manifests-as-containers tests run the product image (tests/integration/deploy).
+    if engine.ensure():
+        stack.say("dockerd left running; `./dev down` stops it")
+    os.environ["PAYSTREAM_IMAGE"] = images.ensure_product()
     try:
         return _test(pytest_args)
     finally:
@@ -95,6 +101,15 @@ def cmd_bench(args: list[str]) -> int:
         ).returncode
     finally:
         stop_unless_kept(started_servers, keep)
+
+
+# The full suite runs these a second time with PostgreSQL, Redis and Kafka as containers
+# (tests/fixtures/containers.py).
+CONTAINERS_BACKEND_TESTS = (
+    "tests/integration/order",
+    "tests/integration/gateway",
+    "tests/integration/reconcile",
+)
 
 
 def _test(pytest_args: list[str]) -> int:
@@ -118,6 +133,16 @@ def _test(pytest_args: list[str]) -> int:
         print(f"[dev] FAILED: {error}", file=sys.stderr)
         return 1
     code = _run([sys.executable, "-m", "pytest", *pytest_args], env)
+    if not pytest_args:
+        from devstack import images
+
+        for service in images.SERVICES:
+            images.ensure_service(service)
+        second = _run(
+            [sys.executable, "-m", "pytest", *CONTAINERS_BACKEND_TESTS],
+            {**env, "PAYSTREAM_STACK": "containers"},
+        )
+        code = code or second
     print(
         f"[dev] test suite finished in {time.monotonic() - started:.0f}s with exit code {code}",
         file=sys.stderr,
@@ -152,7 +177,15 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_status()
         case "down":
             stack.down()
+            from devstack import engine
+
+            if engine.stop_if_started():
+                stack.say("Docker     stopped dockerd (./dev started it)")
             return 0
+        case "image":
+            from devstack.images import cmd_image
+
+            return cmd_image()
         case "status":
             return cmd_status()
         case "env":

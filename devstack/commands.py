@@ -37,6 +37,11 @@ COMMANDS: tuple[tuple[str, str], ...] = (
         "run COMMAND",
         "run one command in that environment: `./dev run python -m order.reconcile`",
     ),
+    (
+        "image",
+        "build the product image `paystream:local` from the `Dockerfile` on a Debian-made base; "
+        "sets up a Docker engine first where none answers (README: Containers)",
+    ),
     ("proto", "regenerate `paystream/` from `protos/`"),
     ("lock", "re-pin `constraints.txt` from the current `.venv`"),
     (

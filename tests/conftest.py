@@ -1,16 +1,16 @@
 """Fixtures for the real services: PostgreSQL, Redis and Kafka, from the environment.
 
 `./dev test` starts the local stack and exports DATABASE_URL, REDIS_URL and
-KAFKA_BOOTSTRAP_SERVERS. Each test gets its own database (a copy of a migrated template), its own
-Redis database number (flushed), and its own Kafka topics and consumer groups.
+KAFKA_BOOTSTRAP_SERVERS; with PAYSTREAM_STACK=containers they come from containers started by
+testcontainers instead (tests/fixtures/containers.py). Each test gets its own database (a copy
+of a migrated template), its own Redis database number (flushed), and its own Kafka topics and
+consumer groups.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -52,6 +52,7 @@ for _name in [n for n in os.environ if n.startswith(APP_SETTING_PREFIXES)]:
 
 # Fixture plugins by area (one module each under tests/fixtures/).
 pytest_plugins: list[str] = [
+    "tests.fixtures.containers",  # PAYSTREAM_STACK=containers: sets the services' addresses
     "tests.fixtures.sandbox",  # before the plugins that import it
     "tests.fixtures.order",
     "tests.fixtures.payment",
@@ -59,29 +60,14 @@ pytest_plugins: list[str] = [
 ]
 
 
-def _docker_answers() -> bool:
-    docker = shutil.which("docker")
-    if docker is None:
-        return False
-    return subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0
-
-
-def _from_testcontainers(name: str) -> str:  # pragma: no cover - no Docker engine on these machines
-    pytest.fail(
-        f"{name} is not set. A Docker engine answers, but this project runs its services without "
-        'Docker: run `./dev up` and `eval "$(./dev env)"`, or use `./dev test`.'
-    )
-
-
 def service_url(name: str) -> str:
     value = os.environ.get(name)
     if value:
         return value
-    if _docker_answers():
-        return _from_testcontainers(name)
     pytest.fail(
         f'{name} is not set: start the local stack with `./dev up` and `eval "$(./dev env)"`, '
-        "or run the suite with `./dev test`."
+        "run with PAYSTREAM_STACK=containers (the services as containers, "
+        "tests/fixtures/containers.py), or run the suite with `./dev test`."
     )
 
 

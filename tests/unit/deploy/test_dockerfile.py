@@ -85,3 +85,14 @@ def test_the_build_context_holds_every_package_the_processes_need() -> None:
     assert packages - {"devstack"} <= included
     assert {"pyproject.toml", "constraints.txt", "README.md"} <= included
     assert "devstack" not in included
+
+
+def test_the_build_needs_no_registry_and_keeps_the_ca_bundle_out_of_the_image() -> None:
+    # A `# syntax=` frontend would be pulled; BuildKit's built-in one builds this file.
+    assert not DOCKERFILE.startswith("# syntax=")
+    for line in INSTRUCTIONS:
+        if "pip install" in line:
+            assert line.startswith("RUN --mount=type=secret,id=ca "), line
+    final = " ".join(_stages()[-1])
+    assert "secret" not in final
+    assert "PIP_CERT" not in " ".join(line for line in INSTRUCTIONS if line.startswith("ENV "))
