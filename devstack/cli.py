@@ -82,10 +82,12 @@ def cmd_test(args: list[str]) -> int:
 
     keep, pytest_args = split_keep(args)
     started_servers = stack.up()
-    # The manifests-as-containers tests run the product image (tests/integration/deploy).
-    if engine.ensure():
-        stack.say("dockerd left running; `./dev down` stops it")
-    os.environ["PAYSTREAM_IMAGE"] = images.ensure_product()
+    # The manifests-as-containers tests run the product image (tests/integration/deploy); a
+    # run that cannot reach them needs neither the engine nor the image.
+    if _may_run(pytest_args, DEPLOY_TESTS):
+        if engine.ensure():
+            stack.say("dockerd left running; `./dev down` stops it")
+        os.environ["PAYSTREAM_IMAGE"] = images.ensure_product()
     try:
         return _test(pytest_args)
     finally:
@@ -101,6 +103,18 @@ def cmd_bench(args: list[str]) -> int:
         ).returncode
     finally:
         stop_unless_kept(started_servers, keep)
+
+
+DEPLOY_TESTS = "tests/integration/deploy"
+
+
+def _may_run(pytest_args: list[str], tests: str) -> bool:
+    """Whether a pytest run with these arguments can collect tests under `tests`."""
+    named = [a.split("::")[0].rstrip("/") for a in pytest_args if not a.startswith("-")]
+    paths = [p for p in named if (ROOT / p).exists()]  # not an option's value (`-k name`)
+    if not paths:
+        return True
+    return any(tests == p or tests.startswith(f"{p}/") or p.startswith(f"{tests}/") for p in paths)
 
 
 # The full suite runs these a second time with PostgreSQL, Redis and Kafka as containers
