@@ -138,10 +138,15 @@ async def test_order_worker_applies_serves_metrics_and_stops_on_sigterm(
     try:
         produce(kafka_bootstrap, order_topics.observations, [observed(order_id, total_fee=5)])
         await eventually(lambda: load_order(database_url, order_id).status is Status.PAID, 30)  # type: ignore[union-attr]
-        scraped = await asyncio.to_thread(
-            lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read()
-        )
-        assert b'paystream_order_worker_observations_total{outcome="APPLIED"} 1.0' in scraped
+        applied = b'paystream_order_worker_observations_total{outcome="APPLIED"} 1.0'
+
+        async def counted() -> bool:  # the batch is counted after its commit and Redis refresh
+            scraped = await asyncio.to_thread(
+                lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read()
+            )
+            return applied in scraped
+
+        await eventually(counted, 10, 0.1)
     finally:
         await _stop(process, log)
 
