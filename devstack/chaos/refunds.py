@@ -60,6 +60,9 @@ class RefundLog:
     finished: float = 0.0
 
 
+CONTROL_ATTEMPTS = 5
+
+
 class Refunder:
     """Takes paid orders from `offer` and refunds them as their plan says, `concurrency` orders
     at a time; `close` then `wait` finishes the work."""
@@ -133,8 +136,9 @@ class Refunder:
             accepted = {a.out_refund_no for a in asked if a.outcome == "accepted"}
             await self._wait_refund_notifies(http, order_id, accepted, give_up)
             step.done("until the refund notifies were delivered")
-            answer = await http.post(f"/sandbox/orders/{order_id}/release")
-            if answer.status_code != 200 or not answer.json()["released"]:
+            answer, retried = await _control(http, "POST", f"/sandbox/orders/{order_id}/release")
+            # a retry after a lost answer finds the notify released already
+            if answer.status_code != 200 or not (answer.json()["released"] or retried):
                 self.log.problems.append(f"{order_id}: release answered {answer.text[:200]}")
 
     async def _learn_paid_by_cancel(
@@ -210,7 +214,7 @@ class Refunder:
     ) -> None:
         """Until WeChat has delivered a notify of each refund in `numbers` (answered SUCCESS)."""
         while numbers and time.monotonic() < give_up:
-            answer = await http.get(f"/sandbox/orders/{order_id}/deliveries")
+            answer, _ = await _control(http, "GET", f"/sandbox/orders/{order_id}/deliveries")
             if answer.status_code == 200:
                 delivered = {
                     d["out_refund_no"]
@@ -222,6 +226,19 @@ class Refunder:
             await asyncio.sleep(0.1)
         if numbers:
             self.log.problems.append(f"{order_id}: refund notifies not delivered in time")
+
+
+async def _control(http: httpx.AsyncClient, method: str, url: str) -> tuple[httpx.Response, bool]:
+    """A call to the sandbox's control API, asked again when the connection fails (a loaded
+    machine resets kept-alive connections); True when it was asked again."""
+    for attempt in range(CONTROL_ATTEMPTS):
+        try:
+            return await http.request(method, url), attempt > 0
+        except httpx.TransportError:
+            if attempt == CONTROL_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 class _Steps:

@@ -19,10 +19,12 @@ from devstack.chaos.orders import RunOrders, insert_orders, place_at_wechat
 from devstack.chaos.plan import ChaosPlan
 from devstack.chaos.refunds import Refunder, RefundLog
 from devstack.chaos.report import RunReport
+from devstack.chaos.stock import ChaosStock
 from devstack.chaos.system import private_system
 from devstack.chaos.verify import verify
 from devstack.layout import STACK
 from devstack.private import PrivateServers, private_home, private_servers
+from runtime.kafka import TOPIC_ORDER_EVENTS
 from sandbox import credentials
 
 ARTIFACTS = STACK / "chaos"
@@ -76,6 +78,9 @@ def _run(
 
     orders = _orders(plan, run_id)
     insert_orders(servers.database_url, orders.ids, orders.fees)
+    stock = ChaosStock(servers.database_url, servers.kafka.bootstrap, TOPIC_ORDER_EVENTS, run_id)
+    stock.reserve(orders.ids)
+    stock.start()
     asyncio.run(
         place_at_wechat(
             f"127.0.0.1:{system.ports.payment}", orders.ids, orders.fees, plan.create_concurrency
@@ -109,6 +114,7 @@ def _run(
     collect.database(servers.database_url, evidence)
     collect.snapshots(servers.redis_url, evidence)
     report.verdict = verify(expected, evidence)
+    stock.check(set(paid.modes), report.verdict)
     report.verdict.counts = {
         "orders": len(orders.ids),
         "orders paid by customers": len(paid.modes),

@@ -31,6 +31,8 @@ def test_two_thousand_orders_under_every_fault_end_right_with_one_event_each(
     paid = ("orders PAID", "orders PARTIALLY_REFUNDED", "orders REFUNDED")
     assert sum(counts[status] for status in paid) == 1900
     assert counts["orders PENDING"] == 100
+    # examples/stock consumed order.events through the faults: start minus paid, exactly
+    assert counts["stock: units on hand at the end"] == counts["stock: units at the start"] - 1900
     assert counts["orders refunded (RefundOrder)"] == 1900 // plan.refund_every
     assert counts["orders PARTIALLY_REFUNDED"] > 0
     assert counts["orders REFUNDED"] > 0
