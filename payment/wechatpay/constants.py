@@ -30,6 +30,9 @@ BILL_MISSING_PARAMETER: Final = "missing parameter"
 BILL_SIGN_ERROR: Final = "SIGN ERROR"
 BILL_SYSTEMERROR: Final = "SYSTEMERROR"
 TAR_TYPE_GZIP: Final = "GZIP"
+# Both protocols' bill refusals carry v3's names here (v2 has only the return_msg).
+STATEMENT_CREATING: Final = "STATEMENT_CREATING"
+NO_STATEMENT_EXIST: Final = "NO_STATEMENT_EXIST"
 
 # §1.1: the two-level result.
 SUCCESS: Final = "SUCCESS"

@@ -19,10 +19,16 @@ from __future__ import annotations
 from payment.wechatpay import constants as c
 
 __all__ = [
+    "BillDigestError",
+    "BillFormatError",
+    "BillNotReadyError",
+    "BillRejectedError",
+    "BillTotalsError",
     "BusinessOutcomeError",
     "CallerError",
     "ConfigurationError",
     "DeadlineExceededError",
+    "NoBillError",
     "OrderClosedError",
     "OrderNotFoundError",
     "OrderPaidError",
@@ -102,6 +108,15 @@ class RefundRefusedError(BusinessOutcomeError):
     old (TRADE_OVERDUE), account problems, or WeChat's generic business ERROR."""
 
 
+class BillNotReadyError(BusinessOutcomeError):
+    """STATEMENT_CREATING / "Bill Creating": the day's bill is not made yet (before 10:00 the
+    next day, Beijing time). Final for now; ask again in about 30 minutes."""
+
+
+class NoBillError(BusinessOutcomeError):
+    """NO_STATEMENT_EXIST / "No Bill Exist": no trade and no refund that day. Final."""
+
+
 class UnrecognisedError(BusinessOutcomeError):
     """A result_code=FAIL with an err_code this client does not know. Not retried."""
 
@@ -126,6 +141,22 @@ class ResponseFormatError(WeChatPayError):
     """A verified answer that breaks the documented format (a missing field, a bad amount)."""
 
 
+class BillRejectedError(ResponseFormatError):
+    """A downloaded bill refused as a whole: never a partial result."""
+
+
+class BillDigestError(BillRejectedError):
+    """BILL_DIGEST: the v3 bill's SHA-1 is not the hash_value WeChat announced."""
+
+
+class BillFormatError(BillRejectedError):
+    """BILL_FORMAT: the bill is not WeChat's trade-bill format (header, line, value)."""
+
+
+class BillTotalsError(BillRejectedError):
+    """BILL_TOTALS: a summary total is not the sum of the lines."""
+
+
 _RETRYABLE = {c.SYSTEMERROR, c.BIZERR_NEED_RETRY}
 _RATE_LIMITED = {c.FREQUENCY_LIMITED, c.INVALID_REQ_TOO_MUCH}
 _BUSINESS: dict[str, type[BusinessOutcomeError]] = {
@@ -140,6 +171,8 @@ _BUSINESS: dict[str, type[BusinessOutcomeError]] = {
     c.TRADE_OVERDUE: RefundRefusedError,
     c.USER_ACCOUNT_ABNORMAL: RefundRefusedError,
     c.INVALID_TRANSACTIONID: RefundRefusedError,
+    c.STATEMENT_CREATING: BillNotReadyError,
+    c.NO_STATEMENT_EXIST: NoBillError,
 }
 _CALLER = {
     c.SIGNERROR,

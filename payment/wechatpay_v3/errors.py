@@ -39,6 +39,8 @@ class Api(StrEnum):
     REFUND = "refund"
     REFUND_QUERY = "refund_query"
     CERTIFICATES = "certificates"
+    TRADE_BILL = "trade_bill"
+    BILL_DOWNLOAD = "bill_download"
 
 
 # v3 spelling → the v2 name. Codes spelt the same in both (PARAM_ERROR, INVALID_REQUEST,
