@@ -33,6 +33,7 @@ TAR_TYPE_GZIP: Final = "GZIP"
 # Both protocols' bill refusals carry v3's names here (v2 has only the return_msg).
 STATEMENT_CREATING: Final = "STATEMENT_CREATING"
 NO_STATEMENT_EXIST: Final = "NO_STATEMENT_EXIST"
+INVALID_BILL_DATE: Final = "INVALID_BILL_DATE"  # ours: a bill request refused for its date
 
 # §1.1: the two-level result.
 SUCCESS: Final = "SUCCESS"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from payment.wechatpay import constants as c
 
 __all__ = [
+    "BillDateRefusedError",
     "BillDigestError",
     "BillFormatError",
     "BillNotReadyError",
@@ -117,6 +118,11 @@ class NoBillError(BusinessOutcomeError):
     """NO_STATEMENT_EXIST / "No Bill Exist": no trade and no refund that day. Final."""
 
 
+class BillDateRefusedError(BusinessOutcomeError):
+    """INVALID_BILL_DATE: WeChat serves no bill for that day (more than three months back, or a
+    date it does not accept)."""
+
+
 class UnrecognisedError(BusinessOutcomeError):
     """A result_code=FAIL with an err_code this client does not know. Not retried."""
 
@@ -173,6 +179,7 @@ _BUSINESS: dict[str, type[BusinessOutcomeError]] = {
     c.INVALID_TRANSACTIONID: RefundRefusedError,
     c.STATEMENT_CREATING: BillNotReadyError,
     c.NO_STATEMENT_EXIST: NoBillError,
+    c.INVALID_BILL_DATE: BillDateRefusedError,
 }
 _CALLER = {
     c.SIGNERROR,

@@ -37,7 +37,8 @@ _BILL_MESSAGES = {
     c.BILL_SYSTEMERROR.lower(): c.SYSTEMERROR,
     c.BILL_SIGN_ERROR.lower(): c.SIGNERROR,
     c.BILL_INVALID_TYPE.lower(): c.PARAM_ERROR,
-    c.BILL_DATA_FORMAT_ERROR.lower(): c.PARAM_ERROR,
+    # bill_type and tar_type are always well formed here: what is refused is the date.
+    c.BILL_DATA_FORMAT_ERROR.lower(): c.INVALID_BILL_DATE,
     c.BILL_MISSING_PARAMETER.lower(): c.LACK_PARAMS,
 }
 

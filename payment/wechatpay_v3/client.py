@@ -292,7 +292,7 @@ class WeChatPayV3Client:
             "the order has refunds, but API v3 lists none by order: query by out_refund_no",
         )
 
-    async def trade_bill(
+    async def download_bill(
         self,
         bill_date: date,
         bill_type: BillType = BillType.ALL,

@@ -22,7 +22,7 @@ async def both(sandbox: SandboxHandle, bill_type: BillType, gzip: bool) -> list[
     async with WeChatPayV2Client.open(sandbox.wechatpay_config()) as v2:
         over_v2 = await v2.download_bill(CLIENT_DAY, bill_type, gzip=gzip)
     async with WeChatPayV3Client.open(sandbox.wechatpay_v3_config()) as v3:
-        over_v3 = await v3.trade_bill(CLIENT_DAY, bill_type, gzip=gzip)
+        over_v3 = await v3.download_bill(CLIENT_DAY, bill_type, gzip=gzip)
     return [over_v2, over_v3]
 
 
@@ -61,8 +61,8 @@ async def test_not_yet_and_no_bill_are_typed_errors_on_both(
         with pytest.raises(BillNotReadyError):
             await v2.download_bill(day)
         with pytest.raises(BillNotReadyError):
-            await v3.trade_bill(day)
+            await v3.download_bill(day)
         with pytest.raises(NoBillError):
             await v2.download_bill(day - timedelta(days=5))
         with pytest.raises(NoBillError):
-            await v3.trade_bill(day - timedelta(days=5), BillType.REFUND)
+            await v3.download_bill(day - timedelta(days=5), BillType.REFUND)
