@@ -176,7 +176,8 @@ def _fresh(files: TlsFiles) -> bool:
 
 def local_tables() -> dict[str, str]:
     """GRPC_AUTHZ for each server, by workload name: the shop places orders and QR codes and
-    may cancel; only order-api and the reconciler close and refund at WeChat."""
+    may cancel; only order-api and the reconciler close and refund at WeChat, and only the
+    reconciler reads trade bills."""
     shop = [CHECKOUT, DEMO]
     payment = {
         "CreateNative": shop,
@@ -184,6 +185,7 @@ def local_tables() -> dict[str, str]:
         "CloseOrder": [ORDER_API, RECONCILER],
         "Refund": [ORDER_API, RECONCILER],
         "QueryRefund": [ORDER_API, RECONCILER],
+        "DownloadTradeBill": [RECONCILER],
     }
     order = {name: shop for name in sorted(ApiSettings.grpc_methods)}
     return {"payment": json.dumps(payment), "order-api": json.dumps(order)}

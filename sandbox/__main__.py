@@ -5,7 +5,6 @@ notify client, the sandbox, two listeners."""
 from __future__ import annotations
 
 import ssl
-from datetime import UTC, datetime
 
 import structlog
 import uvloop
@@ -16,6 +15,7 @@ from runtime.settings import load
 from sandbox.app import plain_app, tls_app
 from sandbox.certificates import ensure_tls_files
 from sandbox.client_certificates import ClientCertificates
+from sandbox.clock import SandboxClock
 from sandbox.notifier import Notifier
 from sandbox.server import Listeners
 from sandbox.service import Sandbox
@@ -25,10 +25,6 @@ from sandbox.v3_platform import load_v3
 from sandbox.wire import Merchant
 
 log = structlog.get_logger("sandbox")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def run(settings: SandboxSettings) -> None:
@@ -42,6 +38,7 @@ async def run(settings: SandboxSettings) -> None:
         mode=settings.v3_key_mode,
     )
     in_flight = settings.notify_concurrency
+    clock = SandboxClock()
     notify_http = AiohttpPoster(
         ssl.create_default_context(),
         max_connections=in_flight,
@@ -50,14 +47,14 @@ async def run(settings: SandboxSettings) -> None:
     try:
         notifier = Notifier(
             notify_http,
-            clock=_now,
+            clock=clock,
             time_scale=settings.notify_time_scale,
             concurrency=in_flight,
         )
         sandbox = Sandbox(
             merchant,
             notifier,
-            _now,
+            clock,
             refund_delay_seconds=settings.refund_delay_seconds,
             refund_notify_url=settings.refund_notify_url,
             v3=v3,

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 
+from sandbox.bill_api import bill_routes
+from sandbox.bill_control import bill_control_routes
 from sandbox.client_certificates import ClientCertificates
 from sandbox.control_api import control_routes
 from sandbox.phone import phone_routes
@@ -27,7 +29,9 @@ def plain_app(sandbox: Sandbox, ready: Callable[[], bool]) -> Starlette:
     routes = [
         *wechat_routes(sandbox, client_certificate=_never),
         *v3_routes(sandbox),
+        *bill_routes(sandbox),
         *control_routes(sandbox, ready),
+        *bill_control_routes(sandbox),
         *phone_routes(),
     ]
     return Starlette(routes=routes)
@@ -39,5 +43,6 @@ def tls_app(sandbox: Sandbox, certificates: ClientCertificates) -> Starlette:
     routes = [
         *wechat_routes(sandbox, client_certificate=certificates.presented),
         *v3_routes(sandbox),
+        *bill_routes(sandbox),
     ]
     return Starlette(routes=routes)

@@ -13,6 +13,9 @@ from datetime import datetime
 import structlog
 
 from sandbox import notifies
+from sandbox.bill_links import BillLinks
+from sandbox.bills import Bills
+from sandbox.clock import SandboxClock
 from sandbox.deliveries import Delivery, DeliveryLog, DeliveryState
 from sandbox.failures import PayRefusedError
 from sandbox.faults import Faults
@@ -81,6 +84,8 @@ class Sandbox:
         self.refunds = Refunds(self.store, self.ids)
         self.faults = Faults()
         self.deliveries = DeliveryLog()
+        self.bills = Bills(self.store, merchant)
+        self.bill_links = BillLinks()
         self._refund_delay = refund_delay_seconds
         self._refund_notify_url = refund_notify_url
         self.v3 = v3
@@ -219,11 +224,16 @@ class Sandbox:
         )
 
     async def reset(self) -> None:
-        """Forgets every order, refund and delivery, stops every notify, clears the faults."""
+        """Forgets every order, refund and delivery, stops every notify, clears the faults and the
+        bill settings, puts the clock back to real time."""
         await self.notifier.cancel_all()
         self.store.clear()
         self.deliveries.clear()
         self._held.clear()
         self.faults.reset()
+        self.bills.reset()
+        self.bill_links.reset()
+        if isinstance(self.clock, SandboxClock):
+            self.clock.reset()
         if self.v3 is not None:
             self.v3.platform.reset()

@@ -66,6 +66,9 @@ _BY_TYPE: list[tuple[type[wx.WeChatPayError], grpc.StatusCode]] = [
     (wx.OrderPaidError, grpc.StatusCode.FAILED_PRECONDITION),
     (wx.OrderClosedError, grpc.StatusCode.FAILED_PRECONDITION),
     (wx.RefundRefusedError, grpc.StatusCode.FAILED_PRECONDITION),
+    (wx.BillNotReadyError, grpc.StatusCode.FAILED_PRECONDITION),
+    (wx.NoBillError, grpc.StatusCode.NOT_FOUND),
+    (wx.BillDateRefusedError, grpc.StatusCode.INVALID_ARGUMENT),
     (wx.UnrecognisedError, grpc.StatusCode.UNKNOWN),
     (wx.WeChatPayError, grpc.StatusCode.INTERNAL),
 ]

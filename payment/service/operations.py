@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from payment.service.ports import WeChatPay
+from payment.wechatpay.bills import BillType, TradeBill
 from payment.wechatpay.errors import OrderClosedError, OrderPaidError, RefundNotFoundError
 from payment.wechatpay.types import (
     NativeOrder,
@@ -79,6 +80,11 @@ class PaymentOperations:
             time_expire=request.expire_time,
             deadline=deadline,
         )
+
+    async def download_bill(
+        self, bill_date: date, bill_type: BillType, deadline: float
+    ) -> TradeBill:
+        return await self._wechat.download_bill(bill_date, bill_type, deadline=deadline)
 
     async def query(self, out_trade_no: str, deadline: float) -> TradeStatus:
         return await self._wechat.order_query(out_trade_no, deadline=deadline)

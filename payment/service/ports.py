@@ -6,14 +6,16 @@ methods, so callers of the gRPC service never learn which protocol is underneath
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
+from payment.wechatpay.bills import BillType, TradeBill
 from payment.wechatpay.types import NativeOrder, RefundQueryResult, RefundResult, TradeStatus
 
 
 class WeChatPay(Protocol):
-    """The five Native-payment operations; errors come from payment.wechatpay.errors."""
+    """The five Native-payment operations and the trade bill; errors come from
+    payment.wechatpay.errors."""
 
     async def unified_order_native(
         self,
@@ -60,3 +62,12 @@ class WeChatPay(Protocol):
         transaction_id: str | None = None,
         deadline: float | None = None,
     ) -> RefundQueryResult: ...
+
+    async def download_bill(
+        self,
+        bill_date: date,
+        bill_type: BillType = BillType.ALL,
+        *,
+        gzip: bool = True,
+        deadline: float | None = None,
+    ) -> TradeBill: ...

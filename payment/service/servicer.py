@@ -8,7 +8,7 @@ UNKNOWN with a logged traceback.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,7 +16,7 @@ import grpc
 import structlog
 from typing_extensions import override
 
-from payment.service import convert, qr, validation
+from payment.service import bills, convert, qr, validation
 from payment.service.errors import failure_for
 from payment.service.operations import NativeRequest, PaymentOperations, RefundRequest
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc
@@ -162,3 +162,16 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
             return convert.refunds_message(result)
 
         return await self._run(context, request.out_trade_no, work())
+
+    @override
+    async def DownloadTradeBill(
+        self, request: payment_pb2.DownloadTradeBillRequest, context: Context
+    ) -> AsyncIterator[payment_pb2.DownloadTradeBillResponse]:
+        async def work() -> list[payment_pb2.DownloadTradeBillResponse]:
+            day, bill_type = bills.bill_request(request)
+            bill = await self._ops.download_bill(day, bill_type, self._deadline(context))
+            return list(bills.bill_messages(bill))
+
+        # The whole bill is verified and converted before the first message goes out.
+        for message in await self._run(context, request.bill_date, work()):
+            yield message

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import structlog
@@ -19,6 +19,14 @@ from payment.wechatpay import constants as c
 from payment.wechatpay import mapping
 from payment.wechatpay.arguments import positive_fen, require
 from payment.wechatpay.attempts import AttemptRecord, observed_call
+from payment.wechatpay.bills import (
+    GZIP_MAGIC,
+    MAX_BILL_BYTES,
+    BillType,
+    TradeBill,
+    gunzip,
+    parse_bill,
+)
 from payment.wechatpay.config import WeChatPayConfig
 from payment.wechatpay.errors import (
     CallerError,
@@ -198,6 +206,36 @@ class WeChatPayV2Client:
         answer = await self._call("refundquery", c.PATH_REFUND_QUERY, fields, deadline)
         with _format_errors():
             return mapping.refund_query_result(answer)
+
+    async def download_bill(
+        self,
+        bill_date: date,
+        bill_type: BillType = BillType.ALL,
+        *,
+        gzip: bool = True,
+        deadline: float | None = None,
+    ) -> TradeBill:
+        """``POST /pay/downloadbill`` (bills reference §2): the day's bill (a Beijing day),
+        parsed and checked — summary against lines — or NoBillError (no trades that day),
+        BillNotReadyError (before 10:00 the next day), BillRejectedError (unreadable or its
+        totals do not add up: nothing of it is returned)."""
+        fields = {
+            "bill_date": bill_date.strftime("%Y%m%d"),
+            "bill_type": bill_type.value,
+            "tar_type": c.TAR_TYPE_GZIP if gzip else "",
+        }
+        raw = await observed_call(
+            "downloadbill",
+            fields["bill_date"],
+            lambda remaining: self._exchange.download_bill(fields, remaining, MAX_BILL_BYTES),
+            policy=self._retry,
+            deadline=deadline,
+            timing=self._timing,
+            observer=self._observer,
+        )
+        if raw[:2] == GZIP_MAGIC:
+            raw = gunzip(raw)
+        return parse_bill(raw, bill_date, bill_type)
 
     async def _call(
         self, api: str, path: str, fields: Mapping[str, str], deadline: float | None

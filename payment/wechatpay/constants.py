@@ -16,6 +16,24 @@ PATH_ORDER_QUERY: Final = "/pay/orderquery"
 PATH_CLOSE_ORDER: Final = "/pay/closeorder"
 PATH_REFUND: Final = "/secapi/pay/refund"  # mutual TLS with the merchant certificate (§1.6)
 PATH_REFUND_QUERY: Final = "/pay/refundquery"
+PATH_DOWNLOAD_BILL: Final = "/pay/downloadbill"  # no client certificate (bills reference §2)
+
+# Bills reference §2: a downloadbill failure is unsigned XML with error_code 20002 and one of
+# these return_msg strings (WxJava WxPayErrorCode.DownloadBill; "No" with a lowercase "o").
+BILL_ERROR_CODE: Final = "error_code"
+BILL_ERROR_CODE_VALUE: Final = "20002"
+BILL_NO_BILL: Final = "No Bill Exist"
+BILL_CREATING: Final = "Bill Creating"
+BILL_INVALID_TYPE: Final = "invalid bill_type"
+BILL_DATA_FORMAT_ERROR: Final = "data format error"
+BILL_MISSING_PARAMETER: Final = "missing parameter"
+BILL_SIGN_ERROR: Final = "SIGN ERROR"
+BILL_SYSTEMERROR: Final = "SYSTEMERROR"
+TAR_TYPE_GZIP: Final = "GZIP"
+# Both protocols' bill refusals carry v3's names here (v2 has only the return_msg).
+STATEMENT_CREATING: Final = "STATEMENT_CREATING"
+NO_STATEMENT_EXIST: Final = "NO_STATEMENT_EXIST"
+INVALID_BILL_DATE: Final = "INVALID_BILL_DATE"  # ours: a bill request refused for its date
 
 # §1.1: the two-level result.
 SUCCESS: Final = "SUCCESS"

@@ -19,10 +19,17 @@ from __future__ import annotations
 from payment.wechatpay import constants as c
 
 __all__ = [
+    "BillDateRefusedError",
+    "BillDigestError",
+    "BillFormatError",
+    "BillNotReadyError",
+    "BillRejectedError",
+    "BillTotalsError",
     "BusinessOutcomeError",
     "CallerError",
     "ConfigurationError",
     "DeadlineExceededError",
+    "NoBillError",
     "OrderClosedError",
     "OrderNotFoundError",
     "OrderPaidError",
@@ -102,6 +109,20 @@ class RefundRefusedError(BusinessOutcomeError):
     old (TRADE_OVERDUE), account problems, or WeChat's generic business ERROR."""
 
 
+class BillNotReadyError(BusinessOutcomeError):
+    """STATEMENT_CREATING / "Bill Creating": the day's bill is not made yet (before 10:00 the
+    next day, Beijing time). Final for now; ask again in about 30 minutes."""
+
+
+class NoBillError(BusinessOutcomeError):
+    """NO_STATEMENT_EXIST / "No Bill Exist": no trade and no refund that day. Final."""
+
+
+class BillDateRefusedError(BusinessOutcomeError):
+    """INVALID_BILL_DATE: WeChat serves no bill for that day (more than three months back, or a
+    date it does not accept)."""
+
+
 class UnrecognisedError(BusinessOutcomeError):
     """A result_code=FAIL with an err_code this client does not know. Not retried."""
 
@@ -126,6 +147,22 @@ class ResponseFormatError(WeChatPayError):
     """A verified answer that breaks the documented format (a missing field, a bad amount)."""
 
 
+class BillRejectedError(ResponseFormatError):
+    """A downloaded bill refused as a whole: never a partial result."""
+
+
+class BillDigestError(BillRejectedError):
+    """BILL_DIGEST: the v3 bill's SHA-1 is not the hash_value WeChat announced."""
+
+
+class BillFormatError(BillRejectedError):
+    """BILL_FORMAT: the bill is not WeChat's trade-bill format (header, line, value)."""
+
+
+class BillTotalsError(BillRejectedError):
+    """BILL_TOTALS: a summary total is not the sum of the lines."""
+
+
 _RETRYABLE = {c.SYSTEMERROR, c.BIZERR_NEED_RETRY}
 _RATE_LIMITED = {c.FREQUENCY_LIMITED, c.INVALID_REQ_TOO_MUCH}
 _BUSINESS: dict[str, type[BusinessOutcomeError]] = {
@@ -140,6 +177,9 @@ _BUSINESS: dict[str, type[BusinessOutcomeError]] = {
     c.TRADE_OVERDUE: RefundRefusedError,
     c.USER_ACCOUNT_ABNORMAL: RefundRefusedError,
     c.INVALID_TRANSACTIONID: RefundRefusedError,
+    c.STATEMENT_CREATING: BillNotReadyError,
+    c.NO_STATEMENT_EXIST: NoBillError,
+    c.INVALID_BILL_DATE: BillDateRefusedError,
 }
 _CALLER = {
     c.SIGNERROR,

@@ -29,6 +29,18 @@ __all__ = ["MAX_RESPONSE_BYTES", "Exchange", "check_answer", "code_from_return_m
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+# downloadbill's return_msg (lower-cased: the docs and the service disagree on "No"/"NO") →
+# the code its error carries.
+_BILL_MESSAGES = {
+    c.BILL_NO_BILL.lower(): c.NO_STATEMENT_EXIST,
+    c.BILL_CREATING.lower(): c.STATEMENT_CREATING,
+    c.BILL_SYSTEMERROR.lower(): c.SYSTEMERROR,
+    c.BILL_SIGN_ERROR.lower(): c.SIGNERROR,
+    c.BILL_INVALID_TYPE.lower(): c.PARAM_ERROR,
+    # bill_type and tar_type are always well formed here: what is refused is the date.
+    c.BILL_DATA_FORMAT_ERROR.lower(): c.INVALID_BILL_DATE,
+    c.BILL_MISSING_PARAMETER.lower(): c.LACK_PARAMS,
+}
 
 
 def code_from_return_msg(return_msg: str) -> str:
@@ -107,7 +119,33 @@ class Exchange:
             mch_id=config.mch_id,
         )
 
-    async def _post(self, url: str, body: bytes, remaining: float | None) -> bytes:
+    async def download_bill(
+        self, fields: Mapping[str, str], remaining: float | None, max_bytes: int
+    ) -> bytes:
+        """``/pay/downloadbill``'s answer: the bill's bytes (text, or gzip when asked), unsigned;
+        a failure is XML return_code=FAIL with WeChat's return_msg (bills reference §2)."""
+        sign_type = self._config.sign_type
+        body = self.signed_body(fields, sign_type)
+        url = self._config.base_url + c.PATH_DOWNLOAD_BILL
+        try:
+            async with asyncio.timeout(remaining):
+                raw = await self._post(url, body, remaining, max_bytes)
+        except TimeoutError:
+            raise DeadlineExceededError("DEADLINE_EXCEEDED", "no bill in time") from None
+        if raw.lstrip()[:1] != b"<":
+            return raw
+        try:
+            answer = xml_codec.parse(raw, max_bytes=MAX_RESPONSE_BYTES)
+        except xml_codec.XmlError as error:
+            raise TransportError("UNPARSABLE_RESPONSE", f"downloadbill: {error}") from None
+        if answer.get(c.RETURN_CODE) != c.FAIL:
+            raise ResponseFormatError("RESPONSE_FORMAT", "downloadbill answered XML without FAIL")
+        message = answer.get(c.RETURN_MSG, "")
+        raise error_for(_BILL_MESSAGES.get(message.lower(), c.RETURN_FAIL), message)
+
+    async def _post(
+        self, url: str, body: bytes, remaining: float | None, max_bytes: int = MAX_RESPONSE_BYTES
+    ) -> bytes:
         config = self._config
 
         def bound(seconds: float) -> float:
@@ -120,7 +158,7 @@ class Exchange:
             XML_HEADERS,
             connect_timeout=bound(config.connect_timeout),
             read_timeout=bound(config.read_timeout),
-            max_bytes=MAX_RESPONSE_BYTES,
+            max_bytes=max_bytes,
         )
         if answer.status >= 500 or answer.status == 429:
             raise TransportError(f"HTTP_{answer.status}", "WeChat Pay is unavailable")

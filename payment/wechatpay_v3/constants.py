@@ -18,6 +18,9 @@ PATH_CLOSE: Final = "/v3/pay/transactions/out-trade-no/{}/close"
 PATH_REFUNDS: Final = "/v3/refund/domestic/refunds"
 PATH_REFUND: Final = "/v3/refund/domestic/refunds/{}"
 PATH_CERTIFICATES: Final = "/v3/certificates"
+PATH_TRADE_BILL: Final = "/v3/bill/tradebill"
+PATH_BILL_DOWNLOAD: Final = "/v3/billdownload/file"  # the download_url's path (bills ref §3)
+BILL_HASH_TYPE_SHA1: Final = "SHA1"
 
 # §2.1: JSON, UTF-8.
 JSON: Final = "application/json"
@@ -73,6 +76,8 @@ NO_AUTH: Final = "NO_AUTH"
 NOT_ENOUGH: Final = "NOT_ENOUGH"
 ORDER_NOT_EXIST: Final = "ORDER_NOT_EXIST"
 ORDER_CLOSED: Final = "ORDER_CLOSED"
+NO_STATEMENT_EXIST: Final = "NO_STATEMENT_EXIST"  # bills: no trades that day (final)
+STATEMENT_CREATING: Final = "STATEMENT_CREATING"  # bills: not made yet (retry after 10:00)
 ORDER_PAID: Final = "ORDER_PAID"
 RESOURCE_NOT_EXISTS: Final = "RESOURCE_NOT_EXISTS"
 MCH_NOT_EXISTS: Final = "MCH_NOT_EXISTS"

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from payment.wechatpay import constants as v2
 from payment.wechatpay.errors import (
+    BillDateRefusedError,
     ConfigurationError,
     RateLimitedError,
     RefundRefusedError,
@@ -39,6 +40,8 @@ class Api(StrEnum):
     REFUND = "refund"
     REFUND_QUERY = "refund_query"
     CERTIFICATES = "certificates"
+    TRADE_BILL = "trade_bill"
+    BILL_DOWNLOAD = "bill_download"
 
 
 # v3 spelling → the v2 name. Codes spelt the same in both (PARAM_ERROR, INVALID_REQUEST,
@@ -89,6 +92,9 @@ def error_for_answer(api: Api, status: int, code: str, message: str) -> WeChatPa
         if status >= 500:
             return TransportError(f"HTTP_{status}", "WeChat Pay is unavailable")
         return ConfigurationError(f"HTTP_{status}", f"unexpected answer: {description}")
+    if api is Api.TRADE_BILL and name in (v2.PARAM_ERROR, v2.INVALID_REQUEST):
+        # The client always sends a well-formed bill_type and tar_type: the date is refused.
+        return BillDateRefusedError(v2.INVALID_BILL_DATE, description)
     if api is Api.REFUND and name in _REFUND_CLASSES:
         return _REFUND_CLASSES[name](name, description)
     error = error_for(name, description)

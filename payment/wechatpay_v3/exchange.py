@@ -18,10 +18,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
-from payment.wechatpay.errors import DeadlineExceededError, ResponseSignatureError
+from payment.wechatpay.errors import (
+    DeadlineExceededError,
+    ResponseFormatError,
+    ResponseSignatureError,
+)
 from payment.wechatpay.exchange import MAX_RESPONSE_BYTES
 from payment.wechatpay.http import HttpPoster
 from payment.wechatpay.mapping import MappingError
@@ -122,6 +127,27 @@ class Exchange:
         code, message = _error_fields(answer.body)
         raise error_for_answer(api, answer.status, code, message)
 
+    async def download(self, url: str, remaining: float | None, max_bytes: int) -> bytes:
+        """The bytes at a bill's ``download_url``: the request signed as usual, the answer
+        unsigned by design (the bill is checked by its hash instead, bills reference §3). Only
+        a URL on WeChat's own host is fetched: the signed request goes nowhere else."""
+        base, target = urlsplit(self._config.base_url), urlsplit(url)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            raise ResponseFormatError(
+                "RESPONSE_FORMAT", f"download_url is not on {base.netloc}: {target.netloc}"
+            )
+        try:
+            async with asyncio.timeout(remaining):
+                answer = await self._send("GET", url, b"", remaining, max_bytes=max_bytes)
+        except TimeoutError:
+            raise DeadlineExceededError("DEADLINE_EXCEEDED", "no bill in time") from None
+        if answer.status == 200:
+            return answer.body
+        if c.HEADER_SIGNATURE in answer.headers:
+            self.verify(answer)
+        code, message = _error_fields(answer.body)
+        raise error_for_answer(Api.BILL_DOWNLOAD, answer.status, code, message)
+
     def verify(self, answer: Answer) -> None:
         try:
             self._verifier.verify(SignedMessage.from_headers(answer.headers, answer.body))
@@ -131,14 +157,21 @@ class Exchange:
             ) from None
 
     async def _send(
-        self, method: str, path: str, content: bytes, remaining: float | None
+        self,
+        method: str,
+        path: str,
+        content: bytes,
+        remaining: float | None,
+        *,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> Answer:
+        """``path`` under the base URL, or an absolute URL (a bill's download_url)."""
         config = self._config
 
         def bound(seconds: float) -> float:
             return seconds if remaining is None else max(0.001, min(seconds, remaining))
 
-        url = config.base_url + path
+        url = path if path.startswith(("https://", "http://")) else config.base_url + path
         answer = await self._http.request(
             method,
             url,
@@ -146,7 +179,7 @@ class Exchange:
             self._auth.headers(method, url, content),
             connect_timeout=bound(config.connect_timeout),
             read_timeout=bound(config.read_timeout),
-            max_bytes=MAX_RESPONSE_BYTES,
+            max_bytes=max_bytes,
         )
         # UTF-8, not httpx's default ASCII: a header WeChat (or a proxy) sent in Latin-1 or
         # UTF-8 must reach the verifier to be refused there, not crash here.

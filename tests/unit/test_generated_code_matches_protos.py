@@ -28,6 +28,7 @@ def test_every_contract_named_in_the_architecture_exists() -> None:
         "CloseOrder",
         "Refund",
         "QueryRefund",
+        "DownloadTradeBill",
     ]
     order = order_pb2.DESCRIPTOR.services_by_name["OrderService"]
     assert [m.name for m in order.methods] == [

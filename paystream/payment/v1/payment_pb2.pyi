@@ -44,6 +44,53 @@ QR_FORMAT_SVG: QrFormat.ValueType  # 2
 """image/svg+xml"""
 Global___QrFormat: _TypeAlias = QrFormat  # noqa: Y015
 
+class _BillType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BillTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BillType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BILL_TYPE_UNSPECIFIED: _BillType.ValueType  # 0
+    """Treated as ALL."""
+    BILL_TYPE_ALL: _BillType.ValueType  # 1
+    """Payment lines and refund lines."""
+    BILL_TYPE_SUCCESS: _BillType.ValueType  # 2
+    """Payment lines only."""
+    BILL_TYPE_REFUND: _BillType.ValueType  # 3
+    """Refund lines only."""
+
+class BillType(_BillType, metaclass=_BillTypeEnumTypeWrapper): ...
+
+BILL_TYPE_UNSPECIFIED: BillType.ValueType  # 0
+"""Treated as ALL."""
+BILL_TYPE_ALL: BillType.ValueType  # 1
+"""Payment lines and refund lines."""
+BILL_TYPE_SUCCESS: BillType.ValueType  # 2
+"""Payment lines only."""
+BILL_TYPE_REFUND: BillType.ValueType  # 3
+"""Refund lines only."""
+Global___BillType: _TypeAlias = BillType  # noqa: Y015
+
+class _BillLineType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BillLineTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BillLineType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BILL_LINE_TYPE_UNSPECIFIED: _BillLineType.ValueType  # 0
+    BILL_LINE_TYPE_PAYMENT: _BillLineType.ValueType  # 1
+    BILL_LINE_TYPE_REFUND: _BillLineType.ValueType  # 2
+    BILL_LINE_TYPE_REVOKED: _BillLineType.ValueType  # 3
+
+class BillLineType(_BillLineType, metaclass=_BillLineTypeEnumTypeWrapper):
+    """What a line is: a payment, a refund (accepted, not necessarily settled) or a revocation."""
+
+BILL_LINE_TYPE_UNSPECIFIED: BillLineType.ValueType  # 0
+BILL_LINE_TYPE_PAYMENT: BillLineType.ValueType  # 1
+BILL_LINE_TYPE_REFUND: BillLineType.ValueType  # 2
+BILL_LINE_TYPE_REVOKED: BillLineType.ValueType  # 3
+Global___BillLineType: _TypeAlias = BillLineType  # noqa: Y015
+
 @_typing.final
 class CreateNativeRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -440,3 +487,195 @@ class QueryRefundResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___QueryRefundResponse: _TypeAlias = QueryRefundResponse  # noqa: Y015
+
+@_typing.final
+class DownloadTradeBillRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BILL_DATE_FIELD_NUMBER: _builtins.int
+    BILL_TYPE_FIELD_NUMBER: _builtins.int
+    bill_date: _builtins.str
+    """The bill's day in Beijing time (Asia/Shanghai), as YYYY-MM-DD."""
+    bill_type: Global___BillType.ValueType
+    def __init__(
+        self,
+        *,
+        bill_date: _builtins.str = ...,
+        bill_type: Global___BillType.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bill_date", b"bill_date", "bill_type", b"bill_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DownloadTradeBillRequest: _TypeAlias = DownloadTradeBillRequest  # noqa: Y015
+
+@_typing.final
+class DownloadTradeBillResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary(self) -> Global___TradeBillSummary:
+        """Set on the first message only."""
+
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___TradeBillLine]:
+        """The next lines of the bill, in the bill's order."""
+
+    def __init__(
+        self,
+        *,
+        summary: Global___TradeBillSummary | None = ...,
+        lines: _abc.Iterable[Global___TradeBillLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary", b"summary"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DownloadTradeBillResponse: _TypeAlias = DownloadTradeBillResponse  # noqa: Y015
+
+@_typing.final
+class TradeBillSummary(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_COUNT_FIELD_NUMBER: _builtins.int
+    SETTLEMENT_TOTAL_FEE_FIELD_NUMBER: _builtins.int
+    REFUND_FEE_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
+    ORDER_TOTAL_FEE_FIELD_NUMBER: _builtins.int
+    REFUND_REQUESTED_FEE_FIELD_NUMBER: _builtins.int
+    SHA1_FIELD_NUMBER: _builtins.int
+    line_count: _builtins.int
+    """The number of lines, payment and refund lines together (WeChat's 总交易单数)."""
+    settlement_total_fee: _builtins.int
+    """The totals in fen, each equal to the sum of its column over the lines."""
+    refund_fee: _builtins.int
+    fee: _builtins.int
+    """Net: refund lines carry negative fees."""
+    order_total_fee: _builtins.int
+    refund_requested_fee: _builtins.int
+    sha1: _builtins.str
+    """SHA-1 (hex) of the uncompressed bill, for the archive."""
+    def __init__(
+        self,
+        *,
+        line_count: _builtins.int = ...,
+        settlement_total_fee: _builtins.int = ...,
+        refund_fee: _builtins.int = ...,
+        fee: _builtins.int = ...,
+        order_total_fee: _builtins.int = ...,
+        refund_requested_fee: _builtins.int = ...,
+        sha1: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "line_count", b"line_count", "order_total_fee", b"order_total_fee", "refund_fee", b"refund_fee", "refund_requested_fee", b"refund_requested_fee", "settlement_total_fee", b"settlement_total_fee", "sha1", b"sha1"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TradeBillSummary: _TypeAlias = TradeBillSummary  # noqa: Y015
+
+@_typing.final
+class TradeBillLine(_message.Message):
+    """One line of the bill. On a refund line out_trade_no and transaction_id are the original
+    order's and the order amounts are 0.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRADE_TIME_FIELD_NUMBER: _builtins.int
+    LINE_TYPE_FIELD_NUMBER: _builtins.int
+    OUT_TRADE_NO_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    OUT_REFUND_NO_FIELD_NUMBER: _builtins.int
+    REFUND_ID_FIELD_NUMBER: _builtins.int
+    REFUND_STATUS_FIELD_NUMBER: _builtins.int
+    APPID_FIELD_NUMBER: _builtins.int
+    MCH_ID_FIELD_NUMBER: _builtins.int
+    SUB_MCH_ID_FIELD_NUMBER: _builtins.int
+    TRADE_TYPE_FIELD_NUMBER: _builtins.int
+    BANK_TYPE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    ORDER_TOTAL_FEE_FIELD_NUMBER: _builtins.int
+    SETTLEMENT_TOTAL_FEE_FIELD_NUMBER: _builtins.int
+    COUPON_FEE_FIELD_NUMBER: _builtins.int
+    REFUND_FEE_FIELD_NUMBER: _builtins.int
+    REFUND_REQUESTED_FEE_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
+    FEE_RATE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ATTACH_FIELD_NUMBER: _builtins.int
+    RAW_LINE_TYPE_FIELD_NUMBER: _builtins.int
+    line_type: Global___BillLineType.ValueType
+    out_trade_no: _builtins.str
+    transaction_id: _builtins.str
+    out_refund_no: _builtins.str
+    """Refund lines only."""
+    refund_id: _builtins.str
+    refund_status: _types_pb2.RefundStatus.ValueType
+    """The refund's status when the bill was made (09:00 the next day): query it for the final one."""
+    appid: _builtins.str
+    mch_id: _builtins.str
+    sub_mch_id: _builtins.str
+    """The sub-merchant of a partner trade, else "0"."""
+    trade_type: _builtins.str
+    bank_type: _builtins.str
+    currency: _builtins.str
+    order_total_fee: _builtins.int
+    """Amounts in fen."""
+    settlement_total_fee: _builtins.int
+    """The order total minus merchant-funded coupons."""
+    coupon_fee: _builtins.int
+    refund_fee: _builtins.int
+    refund_requested_fee: _builtins.int
+    fee: _builtins.int
+    """Negative on refund lines (the fee given back)."""
+    fee_rate: _builtins.str
+    """Like "0.60%"."""
+    description: _builtins.str
+    attach: _builtins.str
+    raw_line_type: _builtins.str
+    """WeChat's own line-type text when line_type is UNSPECIFIED (a type WeChat added later)."""
+    @_builtins.property
+    def trade_time(self) -> _timestamp_pb2.Timestamp:
+        """When the payment succeeded, or the refund was accepted."""
+
+    def __init__(
+        self,
+        *,
+        trade_time: _timestamp_pb2.Timestamp | None = ...,
+        line_type: Global___BillLineType.ValueType = ...,
+        out_trade_no: _builtins.str = ...,
+        transaction_id: _builtins.str = ...,
+        out_refund_no: _builtins.str = ...,
+        refund_id: _builtins.str = ...,
+        refund_status: _types_pb2.RefundStatus.ValueType = ...,
+        appid: _builtins.str = ...,
+        mch_id: _builtins.str = ...,
+        sub_mch_id: _builtins.str = ...,
+        trade_type: _builtins.str = ...,
+        bank_type: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        order_total_fee: _builtins.int = ...,
+        settlement_total_fee: _builtins.int = ...,
+        coupon_fee: _builtins.int = ...,
+        refund_fee: _builtins.int = ...,
+        refund_requested_fee: _builtins.int = ...,
+        fee: _builtins.int = ...,
+        fee_rate: _builtins.str = ...,
+        description: _builtins.str = ...,
+        attach: _builtins.str = ...,
+        raw_line_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["trade_time", b"trade_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appid", b"appid", "attach", b"attach", "bank_type", b"bank_type", "coupon_fee", b"coupon_fee", "currency", b"currency", "description", b"description", "fee", b"fee", "fee_rate", b"fee_rate", "line_type", b"line_type", "mch_id", b"mch_id", "order_total_fee", b"order_total_fee", "out_refund_no", b"out_refund_no", "out_trade_no", b"out_trade_no", "raw_line_type", b"raw_line_type", "refund_fee", b"refund_fee", "refund_id", b"refund_id", "refund_requested_fee", b"refund_requested_fee", "refund_status", b"refund_status", "settlement_total_fee", b"settlement_total_fee", "sub_mch_id", b"sub_mch_id", "trade_time", b"trade_time", "trade_type", b"trade_type", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TradeBillLine: _TypeAlias = TradeBillLine  # noqa: Y015

@@ -74,6 +74,11 @@ class PaymentServiceStub:
                 request_serializer=paystream_dot_payment_dot_v1_dot_payment__pb2.QueryRefundRequest.SerializeToString,
                 response_deserializer=paystream_dot_payment_dot_v1_dot_payment__pb2.QueryRefundResponse.FromString,
                 _registered_method=True)
+        self.DownloadTradeBill = channel.unary_stream(
+                '/paystream.payment.v1.PaymentService/DownloadTradeBill',
+                request_serializer=paystream_dot_payment_dot_v1_dot_payment__pb2.DownloadTradeBillRequest.SerializeToString,
+                response_deserializer=paystream_dot_payment_dot_v1_dot_payment__pb2.DownloadTradeBillResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -132,6 +137,23 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DownloadTradeBill(self, request, context):
+        """WeChat's trade bill of one Beijing day, downloaded, verified (v3: its SHA-1 after gunzip)
+        and checked (every summary total equals the sum of its lines) before anything is sent.
+        Server streaming: the first message carries the summary, then the lines follow in batches.
+        A day's bill may hold 100,000s of lines, past gRPC's default 4 MB message limit; the stream
+        keeps each message small while the whole bill is still verified first, so a caller never
+        receives a part of a bill that is later refused. A refused bill (hash or sums) is INTERNAL
+        with ErrorInfo reason BILL_DIGEST / BILL_TOTALS / BILL_FORMAT and no message before it.
+        FAILED_PRECONDITION  ErrorInfo reason STATEMENT_CREATING: not made yet (before 10:00 the
+        next day, Beijing time); ask again in about 30 minutes.
+        NOT_FOUND            ErrorInfo reason NO_STATEMENT_EXIST: no trade and no refund that day.
+        INVALID_ARGUMENT     bill_date missing, not a past day, or more than three months back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -159,6 +181,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.QueryRefund,
                     request_deserializer=paystream_dot_payment_dot_v1_dot_payment__pb2.QueryRefundRequest.FromString,
                     response_serializer=paystream_dot_payment_dot_v1_dot_payment__pb2.QueryRefundResponse.SerializeToString,
+            ),
+            'DownloadTradeBill': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadTradeBill,
+                    request_deserializer=paystream_dot_payment_dot_v1_dot_payment__pb2.DownloadTradeBillRequest.FromString,
+                    response_serializer=paystream_dot_payment_dot_v1_dot_payment__pb2.DownloadTradeBillResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -311,6 +338,33 @@ class PaymentService:
             '/paystream.payment.v1.PaymentService/QueryRefund',
             paystream_dot_payment_dot_v1_dot_payment__pb2.QueryRefundRequest.SerializeToString,
             paystream_dot_payment_dot_v1_dot_payment__pb2.QueryRefundResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadTradeBill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/paystream.payment.v1.PaymentService/DownloadTradeBill',
+            paystream_dot_payment_dot_v1_dot_payment__pb2.DownloadTradeBillRequest.SerializeToString,
+            paystream_dot_payment_dot_v1_dot_payment__pb2.DownloadTradeBillResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,6 +63,19 @@ class PaymentServiceStub:
     """Refunds part or all of a paid order. Idempotent on out_refund_no."""
     QueryRefund: _grpc.UnaryUnaryMultiCallable[_payment_pb2.QueryRefundRequest, _payment_pb2.QueryRefundResponse]
     """Reads the refunds of an order, or one refund."""
+    DownloadTradeBill: _grpc.UnaryStreamMultiCallable[_payment_pb2.DownloadTradeBillRequest, _payment_pb2.DownloadTradeBillResponse]
+    """WeChat's trade bill of one Beijing day, downloaded, verified (v3: its SHA-1 after gunzip)
+    and checked (every summary total equals the sum of its lines) before anything is sent.
+    Server streaming: the first message carries the summary, then the lines follow in batches.
+    A day's bill may hold 100,000s of lines, past gRPC's default 4 MB message limit; the stream
+    keeps each message small while the whole bill is still verified first, so a caller never
+    receives a part of a bill that is later refused. A refused bill (hash or sums) is INTERNAL
+    with ErrorInfo reason BILL_DIGEST / BILL_TOTALS / BILL_FORMAT and no message before it.
+      FAILED_PRECONDITION  ErrorInfo reason STATEMENT_CREATING: not made yet (before 10:00 the
+                           next day, Beijing time); ask again in about 30 minutes.
+      NOT_FOUND            ErrorInfo reason NO_STATEMENT_EXIST: no trade and no refund that day.
+      INVALID_ARGUMENT     bill_date missing, not a past day, or more than three months back.
+    """
 
 @_typing.type_check_only
 class PaymentServiceAsyncStub(PaymentServiceStub):
@@ -99,6 +112,19 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """Refunds part or all of a paid order. Idempotent on out_refund_no."""
     QueryRefund: _aio.UnaryUnaryMultiCallable[_payment_pb2.QueryRefundRequest, _payment_pb2.QueryRefundResponse]  # type: ignore[assignment]
     """Reads the refunds of an order, or one refund."""
+    DownloadTradeBill: _aio.UnaryStreamMultiCallable[_payment_pb2.DownloadTradeBillRequest, _payment_pb2.DownloadTradeBillResponse]  # type: ignore[assignment]
+    """WeChat's trade bill of one Beijing day, downloaded, verified (v3: its SHA-1 after gunzip)
+    and checked (every summary total equals the sum of its lines) before anything is sent.
+    Server streaming: the first message carries the summary, then the lines follow in batches.
+    A day's bill may hold 100,000s of lines, past gRPC's default 4 MB message limit; the stream
+    keeps each message small while the whole bill is still verified first, so a caller never
+    receives a part of a bill that is later refused. A refused bill (hash or sums) is INTERNAL
+    with ErrorInfo reason BILL_DIGEST / BILL_TOTALS / BILL_FORMAT and no message before it.
+      FAILED_PRECONDITION  ErrorInfo reason STATEMENT_CREATING: not made yet (before 10:00 the
+                           next day, Beijing time); ask again in about 30 minutes.
+      NOT_FOUND            ErrorInfo reason NO_STATEMENT_EXIST: no trade and no refund that day.
+      INVALID_ARGUMENT     bill_date missing, not a past day, or more than three months back.
+    """
 
 class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
     """PaymentService wraps WeChat Pay's Native (QR code) payment API. Callers never see which WeChat
@@ -162,5 +188,24 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_payment_pb2.QueryRefundResponse, _abc.Awaitable[_payment_pb2.QueryRefundResponse]]:
         """Reads the refunds of an order, or one refund."""
+
+    @_abc_1.abstractmethod
+    def DownloadTradeBill(
+        self,
+        request: _payment_pb2.DownloadTradeBillRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_payment_pb2.DownloadTradeBillResponse], _abc.AsyncIterator[_payment_pb2.DownloadTradeBillResponse]]:
+        """WeChat's trade bill of one Beijing day, downloaded, verified (v3: its SHA-1 after gunzip)
+        and checked (every summary total equals the sum of its lines) before anything is sent.
+        Server streaming: the first message carries the summary, then the lines follow in batches.
+        A day's bill may hold 100,000s of lines, past gRPC's default 4 MB message limit; the stream
+        keeps each message small while the whole bill is still verified first, so a caller never
+        receives a part of a bill that is later refused. A refused bill (hash or sums) is INTERNAL
+        with ErrorInfo reason BILL_DIGEST / BILL_TOTALS / BILL_FORMAT and no message before it.
+          FAILED_PRECONDITION  ErrorInfo reason STATEMENT_CREATING: not made yet (before 10:00 the
+                               next day, Beijing time); ask again in about 30 minutes.
+          NOT_FOUND            ErrorInfo reason NO_STATEMENT_EXIST: no trade and no refund that day.
+          INVALID_ARGUMENT     bill_date missing, not a past day, or more than three months back.
+        """
 
 def add_PaymentServiceServicer_to_server(servicer: PaymentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -60,6 +60,7 @@ PAYMENT_TABLE = json.dumps(
         "CloseOrder": MONEY_MOVERS,
         "Refund": MONEY_MOVERS,
         "QueryRefund": MONEY_MOVERS,
+        "DownloadTradeBill": [RECONCILER],
     }
 )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 from payment.bootstrap import server_for
 from payment.settings import PaymentSettings
 from payment.wechatpay import errors as wx
+from payment.wechatpay.bills import BillType, TradeBill, parse_bill
 from payment.wechatpay.types import (
     NativeOrder,
     RefundQueryResult,
@@ -29,6 +31,7 @@ from payment.wechatpay.types import (
 from paystream.payment.v1 import payment_pb2, payment_pb2_grpc, types_pb2
 from runtime.observations import timestamp
 from tests.fixtures.payment import fails
+from tests.unit.wechatpay.bill_fixtures import REAL_V3_LINES, bill_bytes
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PAID = TradeStatus(
@@ -54,6 +57,7 @@ class FakeWeChat:
         self.trade = PAID
         self.refunds: tuple[RefundRecord, ...] = ()
         self.delay = 0.0
+        self.bill = parse_bill(bill_bytes(REAL_V3_LINES), date(2021, 1, 28), BillType.ALL)
 
     async def _enter(self, name: str) -> None:
         self.calls.append(name)
@@ -89,6 +93,17 @@ class FakeWeChat:
             kwargs["refund_fee"],
             kwargs["total_fee"],
         )
+
+    async def download_bill(
+        self,
+        bill_date: date,
+        bill_type: BillType = BillType.ALL,
+        *,
+        gzip: bool = True,
+        deadline: float | None = None,
+    ) -> TradeBill:
+        await self._enter("downloadbill")
+        return self.bill
 
     async def refund_query(self, **_: Any) -> RefundQueryResult:
         await self._enter("refundquery")
@@ -311,3 +326,71 @@ async def test_the_callers_deadline_bounds_the_call(
         stub.QueryStatus(payment_pb2.QueryStatusRequest(out_trade_no="order-0001"), timeout=0.2)
     )
     assert failed.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+async def _bill(
+    stub: payment_pb2_grpc.PaymentServiceAsyncStub, day: str, received: list[Any] | None = None
+) -> list[Any]:
+    """Every message of the stream (also collected in ``received`` as they come)."""
+    messages = [] if received is None else received
+    request = payment_pb2.DownloadTradeBillRequest(bill_date=day)
+    async for message in stub.DownloadTradeBill(request):
+        messages.append(message)
+    return messages
+
+
+async def test_a_bill_streams_its_summary_first_then_lines_in_batches(
+    service: tuple[payment_pb2_grpc.PaymentServiceAsyncStub, FakeWeChat],
+) -> None:
+    stub, wechat = service
+    wechat.bill = replace(wechat.bill, lines=wechat.bill.lines * 834)  # 2,502 lines
+    messages = await _bill(stub, "2021-01-28")
+    assert [len(m.lines) for m in messages] == [1000, 1000, 502]
+    assert [m.HasField("summary") for m in messages] == [True, False, False]
+    assert messages[0].summary.sha1 == wechat.bill.sha1
+    line = messages[2].lines[-1]
+    assert (line.out_trade_no, line.order_total_fee, line.fee_rate) == (
+        "S20210128165824499930",
+        1,
+        "1.00%",
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (wx.BillTotalsError("BILL_TOTALS", "总交易单数 3, but 2 lines"), grpc.StatusCode.INTERNAL),
+        (wx.BillDigestError("BILL_DIGEST", "SHA-1"), grpc.StatusCode.INTERNAL),
+        (
+            wx.BillNotReadyError("STATEMENT_CREATING", "账单生成中"),
+            grpc.StatusCode.FAILED_PRECONDITION,
+        ),
+        (wx.NoBillError("NO_STATEMENT_EXIST", "No Bill Exist"), grpc.StatusCode.NOT_FOUND),
+        (wx.BillDateRefusedError("INVALID_BILL_DATE", "old"), grpc.StatusCode.INVALID_ARGUMENT),
+    ],
+)
+async def test_a_refused_bill_sends_no_line_and_names_why(
+    service: tuple[payment_pb2_grpc.PaymentServiceAsyncStub, FakeWeChat],
+    error: wx.WeChatPayError,
+    code: grpc.StatusCode,
+) -> None:
+    stub, wechat = service
+    wechat.fail["downloadbill"] = error
+    received: list[Any] = []
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await _bill(stub, "2021-01-28", received)
+    assert received == []
+    assert failed.value.code() is code
+    [info] = [d for d in _details(failed.value) if isinstance(d, error_details_pb2.ErrorInfo)]
+    assert info.reason == error.err_code
+
+
+@pytest.mark.parametrize("day", ["", "2021-1-28", "2021-02-29", "yesterday"])
+async def test_a_malformed_bill_date_is_refused_before_wechat_is_asked(
+    service: tuple[payment_pb2_grpc.PaymentServiceAsyncStub, FakeWeChat], day: str
+) -> None:
+    stub, wechat = service
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await _bill(stub, day)
+    assert failed.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "downloadbill" not in wechat.calls
