@@ -6,24 +6,19 @@ whose signature it cannot verify, so each answer below passed its own verificati
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from devstack.sdks import python_sdk
 from tests.fixtures.sandbox import SandboxHandle
-from tests.sdk.conftest import reset
+from tests.sdk.conftest import Flows, flow, reset, run_python_flows
 
 pytestmark = pytest.mark.integration
 
 FLOWS = Path(__file__).with_name("wechatpayv3_flows.py")
 MODES = ["pk", "cert"]
-Flows = dict[str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
@@ -41,25 +36,7 @@ def v3(sdk_sandbox: SandboxHandle) -> Flows:
         "public_key_id": files.read_public_key_id(),
         "apiv3_key": sdk_sandbox.v3_api_key,
     }
-    result = subprocess.run(
-        [str(python_sdk("wechatpayv3")), str(FLOWS)],
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "REQUESTS_CA_BUNDLE": str(sdk_sandbox.ca_cert)},
-    )
-    assert result.returncode == 0, result.stderr
-    flows: Flows = json.loads(result.stdout)
-    return flows
-
-
-def flow(v3: Flows, name: str) -> dict[str, Any]:
-    observed = v3.get(name)
-    assert observed is not None, f"no flow {name!r}: {sorted(v3)}"
-    assert "error" not in observed, observed
-    return observed
+    return run_python_flows("wechatpayv3", FLOWS, config, sdk_sandbox.ca_cert)
 
 
 def answer(v3: Flows, name: str, status: int = 200) -> dict[str, Any]:

@@ -5,23 +5,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from devstack.sdks import python_sdk
 from tests.fixtures.sandbox import SandboxHandle
-from tests.sdk.conftest import reset
+from tests.sdk.conftest import Flows, flow, reset, run_python_flows
 
 pytestmark = pytest.mark.integration
 
 FLOWS = Path(__file__).with_name("wechatpy_flows.py")
-Flows = dict[str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
@@ -36,25 +31,7 @@ def v2(sdk_sandbox: SandboxHandle) -> Flows:
         "client_cert": str(sdk_sandbox.client_cert),
         "client_key": str(sdk_sandbox.client_key),
     }
-    result = subprocess.run(
-        [str(python_sdk("wechatpy")), str(FLOWS)],
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "REQUESTS_CA_BUNDLE": str(sdk_sandbox.ca_cert)},
-    )
-    assert result.returncode == 0, result.stderr
-    flows: Flows = json.loads(result.stdout)
-    return flows
-
-
-def flow(v2: Flows, name: str) -> dict[str, Any]:
-    observed = v2.get(name)
-    assert observed is not None, f"no flow {name!r}: {sorted(v2)}"
-    assert "error" not in observed, observed
-    return observed
+    return run_python_flows("wechatpy", FLOWS, config, sdk_sandbox.ca_cert)
 
 
 def verified(v2: Flows, name: str) -> dict[str, Any]:
